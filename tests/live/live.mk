@@ -1,0 +1,36 @@
+# tests/live: heapview's live memory sources (GDB remote, OpenOCD Tcl RPC)
+# against real peers: QEMU's gdbstub, OpenOCD 0.12 on a simulated JTAG wire,
+# and small fault-injecting fake servers.
+
+LIVE_DIR     := $(BUILD)/live
+LIVE_SRCS    := cli/source/net.c cli/source/source_live.c cli/source/source_gdb.c \
+                cli/source/source_openocd.c
+LIVE_OBJS    := $(LIVE_SRCS:%.c=$(LIVE_DIR)/obj/%.o)
+LIVE_PROBE   := $(LIVE_DIR)/live-probe
+LIVE_MINI_FW := $(LIVE_DIR)/mini_fw.elf
+LIVE_PYTHON  := /usr/bin/python3
+
+$(LIVE_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -Icli/source -c $< -o $@
+
+$(LIVE_PROBE): $(LIVE_DIR)/obj/tests/live/live_probe.o $(LIVE_OBJS)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@
+
+$(LIVE_MINI_FW): tests/live/mini_fw.c tests/live/mini_fw.ld
+	@mkdir -p $(dir $@)
+	$(Q)arm-none-eabi-gcc -mcpu=cortex-m3 -mthumb -O2 -g -Wall -Wextra -Werror \
+	    -nostdlib -nostartfiles -T tests/live/mini_fw.ld tests/live/mini_fw.c -o $@
+
+ALL_TARGETS += $(LIVE_PROBE)
+TEST_SUITES += live
+
+.PHONY: test-live bench-live
+test-live: $(LIVE_PROBE) $(LIVE_MINI_FW)
+	$(Q)LIVE_PROBE=$(abspath $(LIVE_PROBE)) LIVE_MINI_FW=$(abspath $(LIVE_MINI_FW)) \
+	    LIVE_BUILD=$(abspath $(LIVE_DIR)) \
+	    timeout 600 $(LIVE_PYTHON) -m pytest -q -p no:cacheprovider tests/live
+
+bench-live: $(LIVE_PROBE) $(LIVE_MINI_FW)
+	$(Q)LIVE_PROBE=$(abspath $(LIVE_PROBE)) LIVE_MINI_FW=$(abspath $(LIVE_MINI_FW)) \
+	    LIVE_BUILD=$(abspath $(LIVE_DIR)) $(LIVE_PYTHON) tests/live/bench_live.py
