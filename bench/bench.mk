@@ -1,0 +1,86 @@
+# bench/: `make bench` (trace replays: instructions/op under callgrind,
+# failures, cycles per operation, smallest heap), `make size` (allocator
+# .text in a Cortex-M0+/M4 firmware) and `make lib-cross` / test suite
+# `cross` (every lib source compiles freestanding for M0+, M4 and RV32 and
+# needs nothing from libc beyond memset/memcpy/memmove/memcmp).
+
+BENCH_OUT    := $(BUILD)/bench
+# Fragments are included in sorted order, so lib/lib.mk (and LIB_SRCS) come
+# after this file: prerequisites, expanded as they are read, need the list
+# now.  Same wildcard as lib/lib.mk; recipes use LIB_SRCS/LIB_INC themselves.
+BENCH_LIB_SRCS := $(sort $(wildcard lib/*.c lib/port/*.c))
+BENCH_TRACES := $(sort $(wildcard bench/traces/*.trace))
+
+# The measured allocator: release configuration, -O2, never sanitized (the
+# host archive follows SANITIZE, which would distort every figure).
+BENCH_CFLAGS := -std=c11 -O2 -g $(WARN) -MMD -MP
+BENCH_LIB_OBJS := $(BENCH_LIB_SRCS:%.c=$(BENCH_OUT)/lib/%.o)
+BENCH_LIB_A    := $(BENCH_OUT)/libumm-o2.a
+BENCH_REPLAY   := $(BENCH_OUT)/replay
+
+$(BENCH_OUT)/lib/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BENCH_CFLAGS) $(LIB_INC) -c $< -o $@
+$(BENCH_LIB_A): $(BENCH_LIB_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# Until the allocator has sources the replayer is built for libc only.
+ifneq ($(strip $(BENCH_LIB_SRCS)),)
+BENCH_REPLAY_LIBS := $(BENCH_LIB_A)
+BENCH_REPLAY_DEFS :=
+else
+BENCH_REPLAY_LIBS :=
+BENCH_REPLAY_DEFS := -DBENCH_NO_UMM
+endif
+
+$(BENCH_REPLAY): bench/replay.c $(BENCH_REPLAY_LIBS)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BENCH_CFLAGS) $(BENCH_REPLAY_DEFS) $(LIB_INC) bench/replay.c $(BENCH_REPLAY_LIBS) -o $@
+
+ALL_TARGETS += $(BENCH_REPLAY)
+
+bench: $(BENCH_REPLAY)
+	$(Q)scripts/deps.sh bench
+	$(Q)bench/bench.sh $(BENCH_REPLAY) $(BENCH_OUT) $(BENCH_TRACES)
+
+# ---- size: the allocator in a Cortex-M firmware ---------------------------
+# Warnings are the business of lib-cross (-Werror there); here they would
+# only hide the figures.
+
+ARM_CC       ?= arm-none-eabi-gcc
+RV32_CC      ?= riscv64-unknown-elf-gcc
+SIZE_CFLAGS  := -std=c11 -Os -g -ffunction-sections -fdata-sections -w
+SIZE_LDFLAGS := -Wl,--gc-sections --specs=nano.specs --specs=nosys.specs
+SIZE_CPUS    := m0plus m4
+SIZE_CPUFLAGS_m0plus := -mcpu=cortex-m0plus -mthumb
+SIZE_CPUFLAGS_m4     := -mcpu=cortex-m4 -mthumb
+
+define size_rules
+$(BENCH_OUT)/size-$(1)/lib/%.o: %.c
+	@mkdir -p $$(dir $$@)
+	$$(Q)$$(ARM_CC) $$(SIZE_CPUFLAGS_$(1)) $$(SIZE_CFLAGS) $$(LIB_INC) -MMD -MP -c $$< -o $$@
+$(BENCH_OUT)/size-$(1)/size_main.o: bench/size_main.c
+	@mkdir -p $$(dir $$@)
+	$$(Q)$$(ARM_CC) $$(SIZE_CPUFLAGS_$(1)) $$(SIZE_CFLAGS) $$(LIB_INC) -MMD -MP -c $$< -o $$@
+$(BENCH_OUT)/size-$(1)/firmware.elf: $(BENCH_OUT)/size-$(1)/size_main.o $(BENCH_LIB_SRCS:%.c=$(BENCH_OUT)/size-$(1)/lib/%.o)
+	$$(Q)$$(ARM_CC) $$(SIZE_CPUFLAGS_$(1)) $$(SIZE_LDFLAGS) -Wl,-Map=$$(@:.elf=.map) $$^ -o $$@
+endef
+$(foreach cpu,$(SIZE_CPUS),$(eval $(call size_rules,$(cpu))))
+
+SIZE_ELFS := $(SIZE_CPUS:%=$(BENCH_OUT)/size-%/firmware.elf)
+
+size: $(SIZE_ELFS)
+	$(Q)bench/size-report.sh $(foreach cpu,$(SIZE_CPUS),$(cpu)=$(BENCH_OUT)/size-$(cpu)/firmware.map)
+
+# ---- lib-cross / test-cross: freestanding cross-compilation ---------------
+
+BENCH_CROSS_ARGS = $(BENCH_OUT)/cross "$(ARM_CC)" "$(RV32_CC)" "$(LIB_INC)" $(LIB_SRCS)
+
+lib-cross:
+	$(Q)bench/cross-check.sh $(BENCH_CROSS_ARGS)
+
+test-cross:
+	$(Q)bench/cross-check.sh $(BENCH_CROSS_ARGS)
+
+TEST_SUITES += cross
+.PHONY: lib-cross test-cross
