@@ -60,6 +60,9 @@ extern struct umm_ctl *volatile umm_heap_list;
 void umm_multi_init_heap(umm_heap *heap, void *ptr, size_t size);
 /* (Re)initialises `heap` over the region already recorded in it. */
 void umm_multi_init(umm_heap *heap);
+/* Takes `heap` off umm_heap_list and forgets its control block: call it
+ * before the region's memory is used for anything else. */
+void umm_multi_deinit(umm_heap *heap);
 
 void *umm_multi_malloc(umm_heap *heap, size_t size);
 void *umm_multi_calloc(umm_heap *heap, size_t num, size_t size);

@@ -1,0 +1,219 @@
+/*
+ * umm_heap.h - private: the in-band control block and block accessors of
+ * lib/FORMAT.md.  Functions named *_core assume the caller holds the
+ * critical section and has validated its arguments.
+ */
+#ifndef UMM_HEAP_H
+#define UMM_HEAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "umm_config.h"
+#include "umm_format.h"
+#include "umm_malloc.h"
+
+/* Heap memory is reached through these so the compiler never assumes the
+ * user's types and ours cannot alias. */
+typedef uint16_t __attribute__((may_alias)) umm_u16a;
+typedef uint32_t __attribute__((may_alias)) umm_u32a;
+
+/* The fixed part of the control block, FORMAT.md section 2. */
+struct umm_ctl {
+    uint32_t magic;
+    uint8_t version;
+    uint8_t index_bytes;
+    uint8_t unit_log2;
+    uint8_t ptr_bytes;
+    uint16_t flags;
+    uint16_t ctl_bytes;
+    uint32_t unit_count;
+    uint32_t region_bytes;
+    uint8_t class_count;
+    uint8_t sl_log2;
+    uint16_t bitmap_off;
+    uint16_t bins_off;
+    uint16_t instr_off;
+    uint8_t prefix_bytes;
+    uint8_t suffix_bytes;
+    uint16_t reserved;
+    struct umm_ctl *self;
+    struct umm_ctl *next_heap;
+    void *region;
+};
+
+_Static_assert(offsetof(struct umm_ctl, flags) == UMM_CTL_FLAGS, "format");
+_Static_assert(offsetof(struct umm_ctl, unit_count) == UMM_CTL_UNIT_COUNT, "format");
+_Static_assert(offsetof(struct umm_ctl, class_count) == UMM_CTL_CLASS_COUNT, "format");
+_Static_assert(offsetof(struct umm_ctl, instr_off) == UMM_CTL_INSTR_OFF, "format");
+_Static_assert(offsetof(struct umm_ctl, prefix_bytes) == UMM_CTL_PREFIX_BYTES, "format");
+_Static_assert(offsetof(struct umm_ctl, self) == UMM_CTL_SELF, "format");
+_Static_assert(offsetof(struct umm_ctl, next_heap) == UMM_CTL_NEXT_HEAP(sizeof(void *)), "format");
+_Static_assert(offsetof(struct umm_ctl, region) == UMM_CTL_REGION(sizeof(void *)), "format");
+_Static_assert(sizeof(struct umm_ctl) == UMM_CTL_FIXED_BYTES(sizeof(void *)), "format");
+
+/* The instrumentation record, FORMAT.md section 6. */
+struct umm_record {
+    uint32_t alloc_count;
+    uint32_t free_count;
+    uint32_t realloc_count;
+    uint32_t oom_count;
+    uint32_t bad_free_count;
+    uint32_t corruption_count;
+    uint32_t seq_next;
+    uint32_t used_blocks;
+    uint32_t free_blocks;
+    uint32_t used_units;
+    uint32_t free_units;
+    uint32_t min_free_units;
+    uint32_t peak_used_units;
+    uint32_t requested_bytes;
+    uint32_t check_cursor;
+    uint32_t reserved;
+    uint64_t free_sq_sum;
+    uint32_t fault_kind;
+    uint32_t fault_op;
+    uint32_t fault_block;
+    uint32_t fault_expected;
+    uint32_t fault_found;
+    uint32_t fault_seq;
+    uintptr_t fault_address;
+    uintptr_t fault_owner;
+};
+
+_Static_assert(offsetof(struct umm_record, free_sq_sum) == UMM_REC_FREE_SQ_SUM, "format");
+_Static_assert(offsetof(struct umm_record, fault_kind) == UMM_REC_FAULT_KIND, "format");
+_Static_assert(offsetof(struct umm_record, fault_address) == UMM_REC_FAULT_ADDRESS, "format");
+_Static_assert(offsetof(struct umm_record, fault_owner) == UMM_REC_FAULT_OWNER(sizeof(void *)), "format");
+_Static_assert(sizeof(struct umm_record) == UMM_REC_BYTES(sizeof(void *)), "format");
+
+/*
+ * What one operation needs of a heap, derived once per public call so the
+ * hot paths keep it in registers.  `wide` selects 32-bit indices.
+ */
+struct umm_h {
+    struct umm_ctl *ctl;
+    uint8_t *blocks;     /* unit 0 */
+    uint32_t *bitmap;    /* summary word, then class words */
+    uint8_t *bins;       /* class heads, index_bytes each */
+    uint32_t free_flag;
+    uint32_t min_units;  /* smallest block: holds header and free links */
+    unsigned wide;
+};
+
+#define UMM_NONE 0xFFFFFFFFu
+
+static inline void umm_h_load(struct umm_h *h, struct umm_ctl *ctl)
+{
+    h->ctl = ctl;
+    h->blocks = (uint8_t *)ctl + ctl->ctl_bytes;
+    h->bitmap = (uint32_t *)(void *)((uint8_t *)ctl + ctl->bitmap_off);
+    h->bins = (uint8_t *)ctl + ctl->bins_off;
+    h->wide = ctl->index_bytes == 4;
+    h->free_flag = h->wide ? 0x80000000u : 0x8000u;
+    h->min_units = h->wide ? 2u : 1u;
+}
+
+static inline unsigned umm_hdr_bytes(const struct umm_h *h) { return h->wide ? 8u : 4u; }
+
+/* Field f of block b: 0 next, 1 prev, 2 next_free, 3 prev_free. */
+static inline uint32_t blk_get(const struct umm_h *h, uint32_t b, unsigned f)
+{
+    uint8_t *p = h->blocks + ((size_t)b << 3);
+    if (h->wide)
+        return ((umm_u32a *)(void *)p)[f];
+    return ((umm_u16a *)(void *)p)[f];
+}
+
+static inline void blk_set(const struct umm_h *h, uint32_t b, unsigned f, uint32_t v)
+{
+    uint8_t *p = h->blocks + ((size_t)b << 3);
+    if (h->wide)
+        ((umm_u32a *)(void *)p)[f] = v;
+    else
+        ((umm_u16a *)(void *)p)[f] = (uint16_t)v;
+}
+
+#define BLK_NEXT 0u
+#define BLK_PREV 1u
+#define BLK_NFREE 2u
+#define BLK_PFREE 3u
+
+static inline uint32_t blk_next(const struct umm_h *h, uint32_t b)
+{
+    return blk_get(h, b, BLK_NEXT) & ~h->free_flag;
+}
+static inline int blk_is_free(const struct umm_h *h, uint32_t b)
+{
+    return (blk_get(h, b, BLK_NEXT) & h->free_flag) != 0;
+}
+static inline uint32_t blk_units(const struct umm_h *h, uint32_t b)
+{
+    return blk_next(h, b) - b;
+}
+static inline uint8_t *blk_data(const struct umm_h *h, uint32_t b)
+{
+    return h->blocks + ((size_t)b << 3) + umm_hdr_bytes(h);
+}
+
+static inline uint32_t bin_get(const struct umm_h *h, unsigned c)
+{
+    if (h->wide)
+        return ((umm_u32a *)(void *)h->bins)[c];
+    return ((umm_u16a *)(void *)h->bins)[c];
+}
+static inline void bin_set(const struct umm_h *h, unsigned c, uint32_t v)
+{
+    if (h->wide)
+        ((umm_u32a *)(void *)h->bins)[c] = v;
+    else
+        ((umm_u16a *)(void *)h->bins)[c] = (uint16_t)v;
+}
+
+/* Index of the highest set bit; x != 0.  Cores without CLZ (Cortex-M0+)
+ * get a short search instead of a libgcc call. */
+static inline unsigned umm_fls(uint32_t x)
+{
+#if defined(__arm__) && !defined(__ARM_FEATURE_CLZ)
+    unsigned r = 0;
+    if (x >> 16) { x >>= 16; r += 16; }
+    if (x >> 8) { x >>= 8; r += 8; }
+    if (x >> 4) { x >>= 4; r += 4; }
+    if (x >> 2) { x >>= 2; r += 2; }
+    return r + (x >> 1);
+#else
+    return 31u - (unsigned)__builtin_clz(x);
+#endif
+}
+static inline unsigned umm_ctz(uint32_t x) { return umm_fls(x & (0u - x)); }
+
+/* FORMAT.md section 4. */
+static inline unsigned umm_class_of(uint32_t units)
+{
+    if (units < UMM_FMT_LINEAR_CLASSES)
+        return units;
+    unsigned f = umm_fls(units);
+    return ((f - UMM_FMT_SL_LOG2) << UMM_FMT_SL_LOG2) + (units >> (f - UMM_FMT_SL_LOG2));
+}
+
+/* The lowest class whose every block holds `units`. */
+static inline unsigned umm_fit_class_of(uint32_t units)
+{
+    if (units < UMM_FMT_LINEAR_CLASSES)
+        return units;
+    unsigned f = umm_fls(units);
+    return umm_class_of(units + (1u << (f - UMM_FMT_SL_LOG2)) - 1u);
+}
+
+/* ---- shared between the allocator and the diagnostics ------------------ */
+
+/* The heap whose block array holds `p`, among registered heaps; NULL if none. */
+struct umm_ctl *umm_heap_of_ptr_core(const void *p);
+/* Block index for a user pointer into heap `h`, or 0 when `p` is not the
+ * user pointer of a block of `h` that looks used. */
+uint32_t umm_block_of_ptr_core(const struct umm_h *h, const void *p);
+/* Bytes between the data area and the user pointer. */
+static inline unsigned umm_prefix(const struct umm_h *h) { return h->ctl->prefix_bytes; }
+
+#endif /* UMM_HEAP_H */
+

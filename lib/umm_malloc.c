@@ -1,0 +1,702 @@
+/*
+ * umm_malloc.c - the allocator: segregated free lists over an index-linked
+ * block array (lib/FORMAT.md).
+ *
+ * Every operation is bounded: malloc looks at most UMM_FIT_SCAN_LIMIT blocks
+ * of one class plus two bitmap words; free and realloc touch at most three
+ * neighbours.  Nothing walks the heap or a whole free list.
+ */
+#include <string.h>
+
+#include "umm_heap.h"
+#include "umm_instr.h"
+#include "umm_port.h"
+
+struct umm_ctl *volatile umm_heap_list;
+
+#if defined(UMM_DEFAULT_HEAP_BYTES)
+UMM_HEAP_DEFINE(umm_heap_default, UMM_DEFAULT_HEAP_BYTES);
+#else
+umm_heap umm_heap_default;
+#endif
+
+/* ---- free lists ---------------------------------------------------------- */
+
+static void freelist_insert(const struct umm_h *h, uint32_t b, uint32_t units)
+{
+    unsigned c = umm_class_of(units);
+    uint32_t head = bin_get(h, c);
+    blk_set(h, b, BLK_NFREE, head);
+    blk_set(h, b, BLK_PFREE, 0);
+    if (head)
+        blk_set(h, head, BLK_PFREE, b);
+    else {
+        h->bitmap[1 + (c >> 5)] |= 1u << (c & 31);
+        h->bitmap[0] |= 1u << (c >> 5);
+    }
+    bin_set(h, c, b);
+    instr_free_added(h, units);
+}
+
+static void freelist_remove(const struct umm_h *h, uint32_t b, uint32_t units)
+{
+    uint32_t next = blk_get(h, b, BLK_NFREE);
+    uint32_t prev = blk_get(h, b, BLK_PFREE);
+    if (next)
+        blk_set(h, next, BLK_PFREE, prev);
+    if (prev)
+        blk_set(h, prev, BLK_NFREE, next);
+    else {
+        unsigned c = umm_class_of(units);
+        bin_set(h, c, next);
+        if (!next) {
+            uint32_t *word = &h->bitmap[1 + (c >> 5)];
+            *word &= ~(1u << (c & 31));
+            if (!*word)
+                h->bitmap[0] &= ~(1u << (c >> 5));
+        }
+    }
+    instr_free_removed(h, units);
+}
+
+/* First class at or above `c` whose list is not empty, or UMM_NONE. */
+static unsigned class_find_nonempty(const struct umm_h *h, unsigned c)
+{
+    unsigned word = c >> 5;
+    unsigned words = ((unsigned)h->ctl->class_count + 31u) >> 5;
+    if (word >= words)
+        return UMM_NONE;
+    uint32_t bits = h->bitmap[1 + word] & (~0u << (c & 31));
+    if (!bits) {
+        uint32_t summary = h->bitmap[0] & ~((2u << word) - 1u);
+        if (!summary)
+            return UMM_NONE;
+        word = umm_ctz(summary);
+        bits = h->bitmap[1 + word];
+    }
+    return (word << 5) + umm_ctz(bits);
+}
+
+/* ---- block surgery --------------------------------------------------------- */
+
+/* Links a block of `units` at `b`, between `prev` and the block at b+units. */
+static void block_link(const struct umm_h *h, uint32_t b, uint32_t units, uint32_t prev,
+                       uint32_t flag)
+{
+    uint32_t next = b + units;
+    blk_set(h, b, BLK_NEXT, next | flag);
+    blk_set(h, b, BLK_PREV, prev);
+    blk_set(h, next, BLK_PREV, b);
+}
+
+/*
+ * Shrinks used block `b` to `units`, freeing the rest when it can stand as a
+ * block of its own; the freed tail merges with a free successor, since free
+ * blocks are never adjacent.
+ */
+static void block_trim(const struct umm_h *h, uint32_t b, uint32_t units)
+{
+    uint32_t end = blk_next(h, b);
+    uint32_t tail = b + units;
+    if (end - tail < h->min_units)
+        return;
+    if (blk_is_free(h, end)) {
+        uint32_t end_units = blk_units(h, end);
+        freelist_remove(h, end, end_units);
+        end += end_units;
+    }
+    blk_set(h, b, BLK_NEXT, tail);
+    block_link(h, tail, end - tail, b, h->free_flag);
+    freelist_insert(h, tail, end - tail);
+    instr_fill_free(h, tail);
+}
+
+/* Takes free block `b` off its list, marks it used and trims it to `units`. */
+static uint32_t block_take(const struct umm_h *h, uint32_t b, uint32_t units)
+{
+    uint32_t have = blk_units(h, b);
+    freelist_remove(h, b, have);
+    blk_set(h, b, BLK_NEXT, b + have);
+    if (have - units >= h->min_units) {
+        uint32_t tail = b + units;
+        blk_set(h, b, BLK_NEXT, tail);
+        block_link(h, tail, have - units, b, h->free_flag);
+        freelist_insert(h, tail, have - units);
+    }
+    return b;
+}
+
+/* Block of at least `units`, taken and trimmed; 0 when none fits. */
+static uint32_t alloc_units_core(const struct umm_h *h, uint32_t units)
+{
+    unsigned own = umm_class_of(units);
+    uint32_t candidate;
+#if defined(UMM_BEST_FIT)
+    /*
+     * Below UMM_FMT_LINEAR_CLASSES a class holds one size, so its head is an
+     * exact fit.  Above, look for the closest fit in the request's own class
+     * (its blocks are within 1/8 of the request) before settling for the
+     * head of a larger class.
+     */
+    if (units >= UMM_FMT_LINEAR_CLASSES && own < h->ctl->class_count) {
+        uint32_t best = 0, best_units = UMM_NONE;
+        candidate = bin_get(h, own);
+        for (unsigned seen = 0; candidate && seen < UMM_FIT_SCAN_LIMIT; seen++) {
+            uint32_t have = blk_units(h, candidate);
+            if (have >= units && have < best_units) {
+                best = candidate;
+                best_units = have;
+                if (have == units)
+                    break;
+            }
+            candidate = blk_get(h, candidate, BLK_NFREE);
+        }
+        if (best)
+            return block_take(h, best, units);
+    }
+#endif
+    unsigned c = class_find_nonempty(h, umm_fit_class_of(units));
+    if (c != UMM_NONE)
+        return block_take(h, bin_get(h, c), units);
+#if defined(UMM_FIRST_FIT)
+    /* Only blocks of the request's own class are left that might fit. */
+    if (own < h->ctl->class_count) {
+        candidate = bin_get(h, own);
+        for (unsigned seen = 0; candidate && seen < UMM_FIT_SCAN_LIMIT; seen++) {
+            if (blk_units(h, candidate) >= units)
+                return block_take(h, candidate, units);
+            candidate = blk_get(h, candidate, BLK_NFREE);
+        }
+    }
+#else
+    (void)own;
+    (void)candidate;
+#endif
+    return 0;
+}
+
+/* Units for a request of `size` bytes; 0 when it can never fit. */
+static uint32_t units_for_size(const struct umm_h *h, size_t size)
+{
+    size_t limit = (size_t)h->ctl->unit_count << 3;
+    if (size >= limit)
+        return 0;
+    size_t bytes = size + umm_hdr_bytes(h) + umm_prefix(h) + h->ctl->suffix_bytes;
+    uint32_t units = (uint32_t)((bytes + 7u) >> 3);
+    return units < h->min_units ? h->min_units : units;
+}
+
+/* Frees used block `b`, merging with free neighbours. */
+static void block_free_core(const struct umm_h *h, uint32_t b)
+{
+    uint32_t next = blk_next(h, b);
+    if (blk_is_free(h, next)) {
+        uint32_t next_units = blk_units(h, next);
+        freelist_remove(h, next, next_units);
+        next += next_units;
+        blk_set(h, next, BLK_PREV, b);
+    }
+    uint32_t prev = blk_get(h, b, BLK_PREV);
+    if (blk_is_free(h, prev)) {
+        freelist_remove(h, prev, b - prev);
+        b = prev;
+        blk_set(h, next, BLK_PREV, b);
+    }
+    blk_set(h, b, BLK_NEXT, next | h->free_flag);
+    freelist_insert(h, b, next - b);
+    instr_fill_free(h, b);
+}
+
+/* ---- pointers ---------------------------------------------------------------- */
+
+uint32_t umm_block_of_ptr_core(const struct umm_h *h, const void *p)
+{
+    const uint8_t *data = (const uint8_t *)p - umm_prefix(h) - umm_hdr_bytes(h);
+    if (data < h->blocks)
+        return 0;
+    size_t offset = (size_t)(data - h->blocks);
+    if (offset & 7u)
+        return 0;
+    size_t b = offset >> 3;
+    uint32_t n = h->ctl->unit_count;
+    if (b == 0 || b >= (size_t)n - 1u)
+        return 0;
+    uint32_t next = blk_get(h, (uint32_t)b, BLK_NEXT);
+    if (next & h->free_flag || next <= b || next > n - 1u)
+        return 0;
+    if (blk_get(h, next, BLK_PREV) != b)
+        return 0;
+    uint32_t prev = blk_get(h, (uint32_t)b, BLK_PREV);
+    if (prev >= b || blk_next(h, prev) != b)
+        return 0;
+    return (uint32_t)b;
+}
+
+struct umm_ctl *umm_heap_of_ptr_core(const void *p)
+{
+    struct umm_ctl *ctl = umm_heap_list;
+    for (unsigned n = 0; ctl && n < UMM_FMT_MAX_HEAPS; n++, ctl = ctl->next_heap) {
+        const uint8_t *first = (const uint8_t *)ctl + ctl->ctl_bytes;
+        if ((const uint8_t *)p >= first && (const uint8_t *)p < first + ((size_t)ctl->unit_count << 3))
+            return ctl;
+    }
+    return NULL;
+}
+
+static void *user_ptr(const struct umm_h *h, uint32_t b)
+{
+    return blk_data(h, b) + umm_prefix(h);
+}
+
+/* ---- init ------------------------------------------------------------------ */
+
+/*
+ * Takes `ctl`, and every heap whose region overlaps [lo, hi), off the list.
+ * Must run before anything is written to [lo, hi): an overlapped control
+ * block is read here.  An entry that no longer looks like a control block
+ * (its memory was reused without umm_multi_deinit) ends the list.
+ */
+static void registry_unlink(const struct umm_ctl *ctl, const uint8_t *lo, const uint8_t *hi)
+{
+    struct umm_ctl *volatile *link = &umm_heap_list;
+    for (unsigned n = 0; *link && n < UMM_FMT_MAX_HEAPS; n++) {
+        struct umm_ctl *cur = *link;
+        if (cur->magic != UMM_FMT_MAGIC || cur->self != cur) {
+            *link = NULL;
+            return;
+        }
+        const uint8_t *cur_lo = (const uint8_t *)cur->region;
+        const uint8_t *cur_hi = cur_lo + cur->region_bytes;
+        /* A heap rebuilt over (part of) an older one replaces it. */
+        if (cur == ctl || (cur_lo < hi && lo < cur_hi))
+            *link = cur->next_heap;
+        else
+            link = &cur->next_heap;
+    }
+}
+
+static void heap_layout_core(umm_heap *heap, uint8_t *region, size_t size)
+{
+    uintptr_t start = ((uintptr_t)region + 7u) & ~(uintptr_t)7u;
+    /* Record and index at most 4 GiB - 1 of any region. */
+    uint64_t usable = size;
+    if (usable > 0xFFFFFFFFu)
+        usable = 0xFFFFFFFFu;
+    uintptr_t end = (uintptr_t)region + (uintptr_t)usable;
+    registry_unlink(heap->ctl, region, region + usable);
+    heap->ctl = NULL;
+    for (unsigned wide = 0; wide < 2; wide++) {
+        unsigned hdr = wide ? 8u : 4u;
+        uintptr_t at = start + sizeof(struct umm_ctl);
+        uintptr_t bitmap = (at + 3u) & ~(uintptr_t)3u;
+        /* Size the lists for the most units this region could hold. */
+        if (end <= bitmap)
+            return;
+        uint32_t most = (uint32_t)((end - bitmap) >> 3);
+        uint32_t max_units = wide ? UMM_FMT_WIDE_MAX_UNITS : UMM_FMT_NARROW_MAX_UNITS;
+        if (most > max_units) {
+            if (!wide)
+                continue;
+            most = max_units;
+        }
+        if (most < 3u + 2u)
+            return;
+        unsigned classes = umm_class_of(most - 2u) + 1u;
+        unsigned words = (classes + 31u) >> 5;
+        uintptr_t bins = bitmap + 4u * (1u + words);
+        at = bins + (uintptr_t)classes * (wide ? 4u : 2u);
+        uintptr_t record = 0;
+#if UMM_HAS_RECORD
+        record = (at + 7u) & ~(uintptr_t)7u;
+        at = record + sizeof(struct umm_record);
+#endif
+        /* The first data area (unit 0's) must be 8-aligned. */
+        uintptr_t blocks = ((at + hdr + 7u) & ~(uintptr_t)7u) - hdr;
+        if (end <= blocks)
+            return;
+        uint64_t units = (end - blocks) >> 3;
+        if (units > max_units)
+            units = max_units;
+        if (units < 2u + (wide ? 2u : 1u) || blocks - start > 0xFFFFu)
+            return;
+
+        struct umm_ctl *ctl = (struct umm_ctl *)start;
+        memset(ctl, 0, (size_t)(blocks - start));
+        ctl->magic = UMM_FMT_MAGIC;
+        ctl->version = UMM_FMT_VERSION;
+        ctl->index_bytes = (uint8_t)(wide ? 4 : 2);
+        ctl->unit_log2 = UMM_FMT_UNIT_LOG2;
+        ctl->ptr_bytes = (uint8_t)sizeof(void *);
+        ctl->flags = (uint16_t)umm_instr_flags();
+        ctl->ctl_bytes = (uint16_t)(blocks - start);
+        ctl->unit_count = (uint32_t)units;
+        ctl->region_bytes = (uint32_t)usable;
+        ctl->class_count = (uint8_t)umm_class_of((uint32_t)units - 2u) + 1u;
+        ctl->sl_log2 = UMM_FMT_SL_LOG2;
+        ctl->bitmap_off = (uint16_t)(bitmap - start);
+        ctl->bins_off = (uint16_t)(bins - start);
+        ctl->instr_off = (uint16_t)(record ? record - start : 0);
+        ctl->prefix_bytes = (uint8_t)(UMM_HAS_PREFIX ? UMM_PFX_BYTES(sizeof(void *)) : 0);
+        ctl->suffix_bytes = (uint8_t)(UMM_HAS_PREFIX ? UMM_SUFFIX_MIN : 0);
+        ctl->self = ctl;
+        ctl->region = region;
+
+        struct umm_h h;
+        umm_h_load(&h, ctl);
+        uint32_t last = (uint32_t)units - 1u;
+        blk_set(&h, 0, BLK_NEXT, 1);
+        blk_set(&h, 0, BLK_PREV, 0);
+        block_link(&h, 1, last - 1u, 0, h.free_flag);
+        blk_set(&h, last, BLK_NEXT, 0);
+        instr_init(&h);
+        freelist_insert(&h, 1, last - 1u);
+        instr_fill_free(&h, 1);
+
+        ctl->next_heap = umm_heap_list;
+        umm_heap_list = ctl;
+        heap->ctl = ctl;
+        return;
+    }
+}
+
+void umm_multi_init_heap(umm_heap *heap, void *ptr, size_t size)
+{
+    UMM_CRITICAL_DECL(init);
+    UMM_CRITICAL_ENTRY(init);
+    heap->pheap = ptr;
+    heap->heap_size = size;
+    heap_layout_core(heap, (uint8_t *)ptr, size);
+    UMM_CRITICAL_EXIT(init);
+}
+
+void umm_multi_init(umm_heap *heap)
+{
+    umm_multi_init_heap(heap, heap->pheap, heap->heap_size);
+}
+
+void umm_multi_deinit(umm_heap *heap)
+{
+    UMM_CRITICAL_DECL(init);
+    UMM_CRITICAL_ENTRY(init);
+    if (heap->ctl)
+        registry_unlink(heap->ctl, NULL, NULL);
+    heap->ctl = NULL;
+    UMM_CRITICAL_EXIT(init);
+}
+
+void umm_init_heap(void *ptr, size_t size)
+{
+    umm_multi_init_heap(&umm_heap_default, ptr, size);
+}
+
+void umm_init(void)
+{
+#if defined(UMM_MALLOC_CFG_HEAP_ADDR) && defined(UMM_MALLOC_CFG_HEAP_SIZE)
+    umm_multi_init_heap(&umm_heap_default, (void *)(UMM_MALLOC_CFG_HEAP_ADDR),
+                        (size_t)(UMM_MALLOC_CFG_HEAP_SIZE));
+#else
+    umm_multi_init(&umm_heap_default);
+#endif
+}
+
+/*
+ * Loads `h` for `heap`, initialising it first when the build allows; 0 when
+ * the heap cannot be used.
+ */
+static int heap_ready_core(umm_heap *heap, struct umm_h *h)
+{
+    if (!heap->ctl) {
+#if defined(UMM_HANG_IF_UNINITIALIZED)
+        for (;;) {
+        }
+#elif UMM_INIT_IF_UNINITIALIZED
+        if (!heap->pheap)
+            return 0;
+        heap_layout_core(heap, (uint8_t *)heap->pheap, heap->heap_size);
+        if (!heap->ctl)
+            return 0;
+#else
+        return 0;
+#endif
+    }
+    umm_h_load(h, heap->ctl);
+    return 1;
+}
+
+/* ---- the operations ------------------------------------------------------------ */
+
+static void *malloc_core(const struct umm_h *h, size_t size, uintptr_t owner)
+{
+    if (size == 0)
+        return NULL;
+    uint32_t units = units_for_size(h, size);
+    uint32_t b = units ? alloc_units_core(h, units) : 0;
+    if (!b) {
+        instr_oom(h);
+        return NULL;
+    }
+    instr_allocated(h, b, size, owner, UMM_NEW_FILL_BYTE);
+    return user_ptr(h, b);
+}
+
+/* The block `ptr` names in `h`, or 0 after reporting why it is refused. */
+static uint32_t block_for_free_core(const struct umm_h *h, void *ptr, unsigned op)
+{
+    uint32_t b = umm_block_of_ptr_core(h, ptr);
+    if (!b)
+        instr_bad_pointer(h, ptr, op);
+    return b;
+}
+
+static void free_core(const struct umm_h *h, void *ptr)
+{
+    uint32_t b = block_for_free_core(h, ptr, UMM_OP_FREE);
+    if (!b || !instr_release(h, b, UMM_OP_FREE))
+        return;
+    block_free_core(h, b);
+}
+
+static void *realloc_core(const struct umm_h *h, void *ptr, size_t size, uintptr_t owner)
+{
+    if (!ptr)
+        return malloc_core(h, size, owner);
+    uint32_t b = block_for_free_core(h, ptr, UMM_OP_REALLOC);
+    if (!b)
+        return NULL;
+    if (size == 0) {
+        if (instr_release(h, b, UMM_OP_REALLOC))
+            block_free_core(h, b);
+        return NULL;
+    }
+    uint32_t units = units_for_size(h, size);
+    if (!units) {
+        instr_oom(h);
+        return NULL;
+    }
+    if (!instr_resize_begin(h, b))
+        return NULL;
+    size_t keep = instr_kept_bytes(h, b, size);
+    uint32_t have = blk_units(h, b);
+    if (units <= have) {
+        block_trim(h, b, units);
+        instr_resized(h, b, size);
+        return ptr;
+    }
+    uint32_t next = b + have;
+    uint32_t next_units = blk_is_free(h, next) ? blk_units(h, next) : 0;
+    if (have + next_units >= units) {
+        freelist_remove(h, next, next_units);
+        blk_set(h, b, BLK_NEXT, next + next_units);
+        blk_set(h, next + next_units, BLK_PREV, b);
+        block_trim(h, b, units);
+        instr_resized(h, b, size);
+        return ptr;
+    }
+    /* Sliding down into a free predecessor avoids leaving a hole there. */
+    uint32_t prev = blk_get(h, b, BLK_PREV);
+    if (blk_is_free(h, prev) && (b - prev) + have + next_units >= units) {
+        uint32_t end = next + next_units;
+        freelist_remove(h, prev, b - prev);
+        if (next_units)
+            freelist_remove(h, next, next_units);
+        memmove(blk_data(h, prev), blk_data(h, b), umm_prefix(h) + keep);
+        blk_set(h, prev, BLK_NEXT, end);
+        blk_set(h, end, BLK_PREV, prev);
+        block_trim(h, prev, units);
+        instr_resized(h, prev, size);
+        return user_ptr(h, prev);
+    }
+    uint32_t fresh = alloc_units_core(h, units);
+    if (!fresh) {
+        instr_oom(h);
+        return NULL;
+    }
+    memcpy(blk_data(h, fresh), blk_data(h, b), umm_prefix(h) + keep);
+    instr_resized(h, fresh, size);
+    instr_moved_out(h, b);
+    block_free_core(h, b);
+    return user_ptr(h, fresh);
+}
+
+static void *memalign_core(const struct umm_h *h, size_t align, size_t size, uintptr_t owner)
+{
+    if (align <= 8u)
+        return malloc_core(h, size, owner);
+    if (size == 0 || (align & (align - 1u)) || align >= ((size_t)h->ctl->unit_count << 3))
+        return NULL;
+    uint32_t units = units_for_size(h, size);
+    uint32_t step = (uint32_t)(align >> 3);
+    /* A lead-in gap must be able to stand as a free block: at worst one
+     * alignment step short of a whole one, plus a step when blocks are wider
+     * than a unit. */
+    uint32_t slack = step - 1u + (h->min_units > 1u ? step : 0u);
+    uint32_t b = units ? alloc_units_core(h, units + slack) : 0;
+    if (!b) {
+        instr_oom(h);
+        return NULL;
+    }
+    uintptr_t user = (uintptr_t)user_ptr(h, b);
+    uint32_t gap = (uint32_t)(((align - (user & (align - 1u))) & (align - 1u)) >> 3);
+    if (gap && gap < h->min_units)
+        gap += step;
+    if (gap) {
+        /* b's predecessor is used (b was free), so the gap stands alone. */
+        uint32_t end = blk_next(h, b);
+        blk_set(h, b, BLK_NEXT, (b + gap) | h->free_flag);
+        block_link(h, b + gap, end - b - gap, b, 0);
+        freelist_insert(h, b, gap);
+        instr_fill_free(h, b);
+        b += gap;
+    }
+    block_trim(h, b, units);
+    instr_allocated(h, b, size, owner, UMM_NEW_FILL_BYTE);
+    return user_ptr(h, b);
+}
+
+static size_t usable_size_core(const struct umm_h *h, void *ptr)
+{
+    uint32_t b = umm_block_of_ptr_core(h, ptr);
+    if (!b)
+        return 0;
+    return instr_usable_bytes(h, b);
+}
+
+/* ---- public API: the lock, readiness and argument checks only -------------------- */
+
+#define UMM_CALLER() ((uintptr_t)__builtin_return_address(0))
+
+void *umm_multi_malloc_owned(umm_heap *heap, size_t size, uintptr_t owner);
+void *umm_multi_realloc_owned(umm_heap *heap, void *ptr, size_t size, uintptr_t owner);
+void *umm_multi_memalign_owned(umm_heap *heap, size_t align, size_t size, uintptr_t owner);
+void *umm_multi_calloc_owned(umm_heap *heap, size_t num, size_t size, uintptr_t owner);
+
+void *umm_multi_malloc_owned(umm_heap *heap, size_t size, uintptr_t owner)
+{
+    struct umm_h h;
+    void *p = NULL;
+    UMM_CRITICAL_DECL(op);
+    UMM_CRITICAL_ENTRY(op);
+    if (heap_ready_core(heap, &h)) {
+        p = malloc_core(&h, size, owner);
+        instr_after_op(&h, UMM_OP_MALLOC);
+    }
+    UMM_CRITICAL_EXIT(op);
+    return p;
+}
+
+void *umm_multi_calloc_owned(umm_heap *heap, size_t num, size_t size, uintptr_t owner)
+{
+    size_t bytes;
+    if (__builtin_mul_overflow(num, size, &bytes))
+        return NULL;
+    struct umm_h h;
+    void *p = NULL;
+    UMM_CRITICAL_DECL(op);
+    UMM_CRITICAL_ENTRY(op);
+    if (heap_ready_core(heap, &h)) {
+        p = malloc_core(&h, bytes, owner);
+        if (p)
+            memset(p, 0, bytes);
+        instr_after_op(&h, UMM_OP_MALLOC);
+    }
+    UMM_CRITICAL_EXIT(op);
+    return p;
+}
+
+void *umm_multi_realloc_owned(umm_heap *heap, void *ptr, size_t size, uintptr_t owner)
+{
+    struct umm_h h;
+    void *p = NULL;
+    UMM_CRITICAL_DECL(op);
+    UMM_CRITICAL_ENTRY(op);
+    if (heap_ready_core(heap, &h)) {
+        p = realloc_core(&h, ptr, size, owner);
+        instr_after_op(&h, UMM_OP_REALLOC);
+    }
+    UMM_CRITICAL_EXIT(op);
+    return p;
+}
+
+void *umm_multi_memalign_owned(umm_heap *heap, size_t align, size_t size, uintptr_t owner)
+{
+    struct umm_h h;
+    void *p = NULL;
+    UMM_CRITICAL_DECL(op);
+    UMM_CRITICAL_ENTRY(op);
+    if (heap_ready_core(heap, &h)) {
+        p = memalign_core(&h, align, size, owner);
+        instr_after_op(&h, UMM_OP_MEMALIGN);
+    }
+    UMM_CRITICAL_EXIT(op);
+    return p;
+}
+
+void umm_multi_free(umm_heap *heap, void *ptr)
+{
+    struct umm_h h;
+    if (!ptr)
+        return;
+    UMM_CRITICAL_DECL(op);
+    UMM_CRITICAL_ENTRY(op);
+    if (heap_ready_core(heap, &h)) {
+        free_core(&h, ptr);
+        instr_after_op(&h, UMM_OP_FREE);
+    }
+    UMM_CRITICAL_EXIT(op);
+}
+
+size_t umm_multi_usable_size(umm_heap *heap, void *ptr)
+{
+    struct umm_h h;
+    size_t n = 0;
+    if (!ptr || !heap->ctl)
+        return 0;
+    UMM_CRITICAL_DECL(op);
+    UMM_CRITICAL_ENTRY(op);
+    umm_h_load(&h, heap->ctl);
+    n = usable_size_core(&h, ptr);
+    UMM_CRITICAL_EXIT(op);
+    return n;
+}
+
+void *umm_multi_malloc(umm_heap *heap, size_t size)
+{
+    return umm_multi_malloc_owned(heap, size, UMM_CALLER());
+}
+void *umm_multi_calloc(umm_heap *heap, size_t num, size_t size)
+{
+    return umm_multi_calloc_owned(heap, num, size, UMM_CALLER());
+}
+void *umm_multi_realloc(umm_heap *heap, void *ptr, size_t size)
+{
+    return umm_multi_realloc_owned(heap, ptr, size, UMM_CALLER());
+}
+void *umm_multi_memalign(umm_heap *heap, size_t align, size_t size)
+{
+    return umm_multi_memalign_owned(heap, align, size, UMM_CALLER());
+}
+
+void *umm_malloc(size_t size)
+{
+    return umm_multi_malloc_owned(&umm_heap_default, size, UMM_CALLER());
+}
+void *umm_calloc(size_t num, size_t size)
+{
+    return umm_multi_calloc_owned(&umm_heap_default, num, size, UMM_CALLER());
+}
+void *umm_realloc(void *ptr, size_t size)
+{
+    return umm_multi_realloc_owned(&umm_heap_default, ptr, size, UMM_CALLER());
+}
+void umm_free(void *ptr)
+{
+    umm_multi_free(&umm_heap_default, ptr);
+}
+void *umm_memalign(size_t align, size_t size)
+{
+    return umm_multi_memalign_owned(&umm_heap_default, align, size, UMM_CALLER());
+}
+size_t umm_usable_size(void *ptr)
+{
+    return umm_multi_usable_size(&umm_heap_default, ptr);
+}

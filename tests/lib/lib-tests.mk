@@ -1,0 +1,39 @@
+# Allocator tests: test_lib (white-box tables, API semantics) and
+# test_stress (model-based) built once per variant of the allocator.
+# A variant is a name and the -D flags (and machine flags) it builds with.
+
+LIBT_VARIANTS := best first extern pthread m32 instr instr-every m32-instr asan asan-instr
+LIBT_FLAGS_best        :=
+LIBT_FLAGS_first       := -DUMM_FIRST_FIT
+LIBT_FLAGS_extern      := -DUMM_PORT_EXTERN
+LIBT_FLAGS_pthread     := -DUMM_PORT_PTHREAD -pthread
+LIBT_FLAGS_m32         := -m32
+LIBT_FLAGS_instr       := -DUMM_INSTRUMENT
+LIBT_FLAGS_instr-every := -DUMM_INSTRUMENT -DUMM_CHECK_EVERY_OP
+LIBT_FLAGS_m32-instr   := -m32 -DUMM_INSTRUMENT
+LIBT_FLAGS_asan        := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LIBT_FLAGS_asan-instr  := $(LIBT_FLAGS_asan) -DUMM_INSTRUMENT
+
+LIBT_SRCS := tests/lib/tcheck.c tests/lib/heapwalk.c tests/lib/port_extern.c
+
+define LIBT_VARIANT
+$(BUILD)/tests/lib/$(1)/%.o: %.c
+	@mkdir -p $$(dir $$@)
+	$$(Q)$$(CC) $$(CFLAGS) $(LIBT_FLAGS_$(1)) -DVARIANT_NAME='"$(1)"' $$(LIB_INC) -Itests/lib -c $$< -o $$@
+$(BUILD)/tests/lib/$(1)/test_lib: $$(patsubst %.c,$(BUILD)/tests/lib/$(1)/%.o,$$(LIB_SRCS) $$(LIBT_SRCS) tests/lib/test_lib.c)
+	$$(Q)$$(CC) $(LIBT_FLAGS_$(1)) $$(LDFLAGS) $$^ -o $$@
+$(BUILD)/tests/lib/$(1)/test_stress: $$(patsubst %.c,$(BUILD)/tests/lib/$(1)/%.o,$$(LIB_SRCS) $$(LIBT_SRCS) tests/lib/test_stress.c)
+	$$(Q)$$(CC) $(LIBT_FLAGS_$(1)) $$(LDFLAGS) $$^ -o $$@
+LIBT_BINS += $(BUILD)/tests/lib/$(1)/test_lib $(BUILD)/tests/lib/$(1)/test_stress
+endef
+LIBT_BINS :=
+$(foreach v,$(LIBT_VARIANTS),$(eval $(call LIBT_VARIANT,$(v))))
+
+TEST_SUITES += lib
+.PHONY: test-lib
+# Every variant runs even after a failure; run-tests.sh sums the lines.
+test-lib: $(LIBT_BINS)
+	$(Q)rc=0; for v in $(LIBT_VARIANTS); do \
+	    $(BUILD)/tests/lib/$$v/test_lib || rc=1; \
+	    UMM_STRESS_OPS=$$(case $$v in asan*) echo 4000;; instr-every) echo 5000;; *) echo 20000;; esac) $(BUILD)/tests/lib/$$v/test_stress || rc=1; \
+	done; exit $$rc
