@@ -44,6 +44,8 @@
 #define HEAP_MAX_BYTES (4u * 1024u * 1024u)
 /* Bounds on trace values, so a hostile trace cannot make us allocate wildly. */
 #define TRACE_MAX_ID 50000000u
+/* Heap sizes above the smallest one found that are tried once more. */
+#define MIN_HEAP_PROBES 64u
 #define TRACE_MAX_SIZE (1ul << 30)
 
 enum op_kind { OP_MALLOC, OP_CALLOC, OP_MEMALIGN, OP_REALLOC, OP_FREE, OP_KINDS };
@@ -610,6 +612,16 @@ int main(int argc, char **argv)
                         lo = mid;
                 }
                 printf("min_heap %zu\n", hi);
+                /* Failures need not fall monotonically as the heap grows
+                 * (the layout changes with it): say how often the sizes
+                 * just above the result still fail. */
+                unsigned probe_fail = 0;
+                for (unsigned k = 1; k <= MIN_HEAP_PROBES; k++) {
+                    size_t h = hi + 8u * k;
+                    if (h <= HEAP_MAX_BYTES && failures_at(&r, h) != 0)
+                        probe_fail++;
+                }
+                printf("min_heap_probe_failing %u/%u\n", probe_fail, MIN_HEAP_PROBES);
             }
         }
     }

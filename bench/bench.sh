@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# `make bench`: replays every trace against the allocator and against the C
+# library's malloc and prints, per trace, instructions per operation
+# (callgrind), failed allocations at the trace's heap size, the worst and
+# the mean single operation in cycles, and the smallest heap that runs the
+# trace without a failure, beside the targets of the issue.
+#
+# Usage: bench/bench.sh REPLAY OUTDIR TRACE...
+set -u
+replay=$1 out=$2
+shift 2
+[ $# -gt 0 ] || { echo "bench: no traces given" >&2; exit 2; }
+mkdir -p "$out"
+
+target_instr=100
+target_failures() { case "$1" in steady*) echo 61 ;; network*) echo 9 ;; grow*) echo 35 ;; esac; }
+target_heap() { case "$1" in steady*) echo 74648 ;; network*) echo 33760 ;; grow*) echo 76848 ;; esac; }
+
+has_umm=1
+"$replay" --backend umm "$1" >/dev/null 2>&1 || {
+    if "$replay" --backend umm "$1" 2>&1 | grep -q "unknown backend"; then has_umm=0; fi
+}
+have_valgrind=1
+command -v valgrind >/dev/null 2>&1 || { have_valgrind=0; echo "bench: valgrind not found: instructions/op not measured" >&2; }
+
+get() { awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "$2"; }
+
+# Instructions per operation inside the allocator: callgrind counts only the
+# bench_op_* functions and what they call (--toggle-collect, never nested);
+# the replayer's own dispatch code in there (bench_op_*, *_backend_*, all in
+# replay.c and not the allocator's) is subtracted from the total.
+instr_per_op() { # backend trace ops
+    local cg="$out/callgrind.$1.$(basename "$2" .trace).out"
+    valgrind --tool=callgrind --collect-atstart=no --toggle-collect='bench_op_*' \
+        --callgrind-out-file="$cg" "$replay" --backend "$1" --callgrind "$2" \
+        >"$cg.stdout" 2>"$cg.stderr" || { echo "bench: valgrind failed on '$2':" >&2; tail -5 "$cg.stderr" >&2; return 1; }
+    awk -v ops="$3" '
+        function name(s,   id) {           # "(12) foo" defines 12, "(12)" reuses it
+            if (match(s, /^\([0-9]+\)/)) {
+                id = substr(s, 2, RLENGTH - 2); s = substr(s, RLENGTH + 1); sub(/^ /, "", s)
+                if (s != "") names[id] = s
+                return names[id]
+            }
+            return s
+        }
+        /^totals:/ { total = $2 }
+        /^summary:/ { if (total == "") total = $2 }
+        /^fn=/ { fn = name(substr($0, 4)); next }
+        /^cfn=/ { name(substr($0, 5)); next }     # may define a name first
+        /^calls=/ { skip = 1; next }
+        /^([+-]?[0-9]|\*)/ {
+            if (skip) { skip = 0; next }
+            if (fn ~ /^(bench_op_|umm_backend_|libc_backend_)/) harness += $2
+            next
+        }
+        END {
+            if (total == "" || ops == 0) exit 1
+            printf "%.1f %.1f\n", (total - harness) / ops, harness / ops
+        }' "$cg"
+}
+
+fmt() { [ -n "${1:-}" ] && printf '%s' "$1" || printf 'n/a'; }
+verdict() { # value op target  ->  PASS/FAIL (value <= target)
+    awk -v v="$1" -v t="$2" 'BEGIN { if (v == "" || v == "n/a" || v == "none") print "FAIL"; else print (v + 0 <= t + 0) ? "PASS" : "FAIL" }'
+}
+
+pass=0 fail=0
+row() { # label umm libc target verdict
+    printf '  %-22s %12s %12s %12s  %s\n' "$1" "$2" "$3" "$4" "$5"
+    case "$5" in PASS) pass=$((pass + 1)) ;; FAIL) fail=$((fail + 1)) ;; esac
+}
+
+echo "heapview allocator benchmark: release build, x86-64 -O2; libc malloc for reference"
+echo "cycles: rdtsc with lfence, least of 5 replays per operation, timer overhead subtracted"
+status=0
+for trace in "$@"; do
+    name=$(basename "$trace")
+    u="$out/native.umm.$name.txt" l="$out/native.libc.$name.txt"
+    if [ $has_umm -eq 1 ]; then
+        if ! "$replay" --backend umm --cycles 5 --min-heap "$trace" >"$u" 2>"$u.err"; then
+            echo "bench: replay of '$trace' on the allocator failed: $(cat "$u.err")" >&2
+            status=1
+            continue
+        fi
+    else
+        : >"$u"
+    fi
+    if ! "$replay" --backend libc --cycles 5 "$trace" >"$l" 2>"$l.err"; then
+        echo "bench: replay of '$trace' on libc failed: $(cat "$l.err")" >&2
+        status=1
+        continue
+    fi
+    ops=$(get ops "$l")
+    heap=$(get heap_bytes "$l")
+    ui="" li="" uh="" lh=""
+    if [ $have_valgrind -eq 1 ]; then
+        if [ $has_umm -eq 1 ]; then read -r ui uh < <(instr_per_op umm "$trace" "$ops") || status=1; fi
+        read -r li lh < <(instr_per_op libc "$trace" "$ops") || status=1
+    fi
+    tf=$(target_failures "$name") th=$(target_heap "$name")
+    echo
+    echo "$name: $ops operations, heap $heap bytes"
+    printf '  %-22s %12s %12s %12s  %s\n' "" "heapview" "libc malloc" "target" ""
+    row "instructions/op" "$(fmt "$ui")" "$(fmt "$li")" "<= $target_instr" "$(verdict "$ui" $target_instr)"
+    if [ -n "$tf" ]; then
+        row "failed allocations" "$(fmt "$(get failures "$u")")" "n/a" "<= $tf" "$(verdict "$(get failures "$u")" "$tf")"
+    else
+        row "failed allocations" "$(fmt "$(get failures "$u")")" "n/a" "" ""
+    fi
+    row "worst op (cycles)" "$(fmt "$(get cycles_worst "$u")")" "$(fmt "$(get cycles_worst "$l")")" "" ""
+    row "mean op (cycles)" "$(fmt "$(get cycles_mean "$u")")" "$(fmt "$(get cycles_mean "$l")")" "" ""
+    if [ -n "$th" ]; then
+        row "smallest heap (bytes)" "$(fmt "$(get min_heap "$u")")" "n/a" "<= $th" "$(verdict "$(get min_heap "$u")" "$th")"
+    else
+        row "smallest heap (bytes)" "$(fmt "$(get min_heap "$u")")" "n/a" "" ""
+    fi
+    if [ $has_umm -eq 1 ]; then
+        echo "  worst heapview op: line $(get cycles_worst_line "$u"): $(get cycles_worst_op "$u" | cut -d' ' -f2-)"
+        probe=$(get min_heap_probe_failing "$u")
+        [ -n "$probe" ] && [ "${probe%%/*}" != 0 ] &&
+            echo "  smallest heap is a binary search; $probe of the next sizes up (8-byte steps) still fail"
+        echo "  failures by call: malloc $(get failures_malloc "$u"), calloc $(get failures_calloc "$u")," \
+             "memalign $(get failures_memalign "$u"), realloc $(get failures_realloc "$u")"
+    fi
+    echo "  worst libc op: line $(get cycles_worst_line "$l"): $(get cycles_worst_op "$l" | cut -d' ' -f2-)"
+    [ -n "$uh$lh" ] && echo "  (replayer dispatch excluded from instructions/op: ${uh:-n/a} heapview, ${lh:-n/a} libc)"
+done
+echo
+[ $has_umm -eq 0 ] && echo "bench: the allocator has no sources yet: libc only"
+echo "targets: $pass PASS, $fail FAIL"
+exit $status
