@@ -220,7 +220,7 @@ ssize_t net_recv_some(int fd, void *buf, size_t cap, int timeout_ms,
         ssize_t n = recv(fd, buf, cap, 0);
         if (n > 0)
             return n;
-        if (n == 0) {
+        if (n == 0 || (n < 0 && errno == ECONNRESET)) {
             snprintf(err, errlen, "connection closed by peer");
             return -1;
         }

@@ -98,7 +98,11 @@ static int rx_fill(struct gdb_source *g, long long deadline, const char *what)
     ssize_t n = net_recv_some(g->fd, g->rx + g->rx_len, g->rx_cap - g->rx_len,
                               (int)left, err, sizeof err);
     if (n < 0) {
-        gdb_error(g, what, err);
+        if (net_now_ms() >= deadline)
+            hv_live_set_error(&g->live.base, "%s: no complete reply within %d ms",
+                              what, g->timeout_ms);
+        else
+            gdb_error(g, what, err);
         return -1;
     }
     g->rx_len += (size_t)n;

@@ -97,7 +97,11 @@ static long next_record(struct ocd_source *o, long long deadline, const char *wh
         ssize_t n = net_recv_some(o->fd, o->rx + o->rx_len, o->rx_cap - o->rx_len,
                                   (int)left, err, sizeof err);
         if (n < 0) {
-            hv_live_set_error(&o->live.base, "%s: %s", what, err);
+            if (net_now_ms() >= deadline)
+                hv_live_set_error(&o->live.base, "%s: no complete reply within %d ms",
+                                  what, o->timeout_ms);
+            else
+                hv_live_set_error(&o->live.base, "%s: %s", what, err);
             return -1;
         }
         o->rx_len += (size_t)n;
