@@ -64,6 +64,15 @@ LE_MAGIC = struct.pack('<I', F.UMM_FMT_MAGIC)
 BE_MAGIC = struct.pack('>I', F.UMM_FMT_MAGIC)
 
 
+MAX_PROBLEMS = 1000   # per heap; past it one `truncated` problem says how many more
+
+
+def flag_names(flags):
+    """Lowercase names of the set bits, unknown bits as bitN (as heapview does)."""
+    known = dict(FLAG_NAMES)
+    return [known.get(1 << bit, 'bit%d' % bit) for bit in range(16) if flags & (1 << bit)]
+
+
 def size_class(units):
     """FORMAT.md section 4: the free list a block of `units` units belongs to."""
     if units < F.UMM_FMT_LINEAR_CLASSES:
@@ -165,7 +174,7 @@ def decode_heap(read, addr, name=None, symbolize=None):
     heap.index_bytes = ib
     heap.ptr_bytes = ctl.ptr_bytes
     heap.flag_bits = ctl.flags
-    heap.flags = [n for bit, n in FLAG_NAMES if ctl.flags & bit]
+    heap.flags = flag_names(ctl.flags)
     heap.unit_count = ctl.unit_count
     heap.unit_bytes = F.UMM_FMT_UNIT_BYTES
     heap.blocks_base = addr + ctl.ctl_bytes
@@ -236,7 +245,16 @@ def decode_heap(read, addr, name=None, symbolize=None):
 
     name_owners(heap, symbolize)
     attach_culprits(heap)
+    cap_problems(heap)
     return heap
+
+
+def cap_problems(heap):
+    extra = len(heap.problems) - MAX_PROBLEMS
+    if extra > 0:
+        del heap.problems[MAX_PROBLEMS:]
+        heap.problems.append(Problem('truncated', heap.address, None,
+                                     '%d more problems not listed' % extra))
 
 
 def read_record(heap, buf, ctl):
@@ -252,8 +270,8 @@ def read_record(heap, buf, ctl):
     heap.record = rec
     if rec['fault_kind']:
         heap.last_fault = {
-            'kind': FAULT_NAMES.get(rec['fault_kind'], 'unknown_%d' % rec['fault_kind']),
-            'op': OP_NAMES.get(rec['fault_op'], 'unknown_%d' % rec['fault_op']),
+            'kind': FAULT_NAMES.get(rec['fault_kind'], 'unknown'),
+            'op': OP_NAMES.get(rec['fault_op'], 'unknown'),
             'block': rec['fault_block'],
             'address': rec['fault_address'],
             'expected': rec['fault_expected'],

@@ -1,0 +1,183 @@
+"""The decoder against heaps the real allocator built, checked against what the
+program that built them knows (its live pointers, sizes, usable sizes)."""
+import math
+
+import pytest
+
+import umm_decode as U
+
+VARIANTS = ['rel', 'instr']
+HEALTHY = ['empty', 'several', 'fragmented', 'full', 'mixed', 'multi', 'wide', 'bench']
+
+
+def heap_facts(heap):
+    hb = heap.header_bytes
+    return hb, heap.prefix_bytes, heap.suffix_bytes
+
+
+@pytest.mark.parametrize('variant', VARIANTS)
+@pytest.mark.parametrize('scenario', HEALTHY)
+def test_heap_list_is_the_programs_heaps(capture, variant, scenario):
+    cap = capture(variant, scenario)
+    found, error = U.follow_heap_list(cap.reader, cap.record['heap_list'])
+    assert error is None
+    assert sorted(found) == sorted(h['ctl'] for h in cap.heaps)
+
+
+@pytest.mark.parametrize('variant', VARIANTS)
+@pytest.mark.parametrize('scenario', HEALTHY)
+def test_blocks_match_the_program(capture, variant, scenario):
+    cap = capture(variant, scenario)
+    for i, h in enumerate(cap.heaps):
+        heap = cap.decode(i)
+        assert heap.problems == []
+        assert heap.index_bytes == (4 if scenario == 'wide' else 2)
+        hb, pfx, sfx = heap_facts(heap)
+        used = {b.user: b for b in heap.blocks if not b.free}
+        live = {a['ptr']: a for a in h['live']}
+        assert set(used) == set(live)
+        for ptr, a in live.items():
+            b = used[ptr]
+            capacity = b.size - hb - pfx - sfx
+            assert a['size'] <= a['usable'] <= capacity
+            if variant == 'rel':
+                assert a['usable'] == capacity
+            if pfx:
+                assert b.requested == a['size']
+                assert b.seq > 0 and b.owner != 0
+        # Scenarios that free last: every freed pointer now lies in a free block
+        # ('mixed' allocates again after freeing, so its holes may be reused).
+        for ptr in h['freed'] if scenario != 'mixed' else ():
+            if ptr not in live:
+                assert heap.block_at(ptr).free
+        # The blocks tile the array between the sentinels.
+        assert heap.blocks[0].address == heap.blocks_base + 8
+        for x, y in zip(heap.blocks, heap.blocks[1:]):
+            assert x.end == y.address
+        assert heap.blocks[-1].end == heap.blocks_base + 8 * (heap.unit_count - 1)
+        m = heap.metrics()
+        assert m['used_bytes'] + m['free_bytes'] == 8 * (heap.unit_count - 2)
+        assert m['used_entries'] == len(live)
+        units = [b.size // 8 for b in heap.blocks if b.free]
+        frag = 0 if not units else 100 - math.isqrt(sum(u * u for u in units)) * 100 // sum(units)
+        assert m['fragmentation'] == frag
+        assert m['largest_free'] == max([b.size for b in heap.blocks if b.free] or [0])
+
+
+@pytest.mark.parametrize('scenario', HEALTHY)
+def test_instrumented_record_matches_the_program(capture, scenario):
+    cap = capture('instr', scenario)
+    for i, h in enumerate(cap.heaps):
+        heap = cap.decode(i)
+        for flag in ('metrics', 'poison', 'owners', 'fill'):
+            assert flag in heap.flags
+        rec = heap.record
+        assert rec is not None
+        assert rec['alloc_count'] - rec['free_count'] == len(h['live'])
+        assert rec['used_blocks'] == len(h['live'])
+        assert heap.requested_bytes == sum(a['size'] for a in h['live'])
+        if scenario == 'full':
+            assert rec['oom_count'] >= 1
+        assert heap.last_fault is None
+        seqs = [b.seq for b in heap.blocks if not b.free]
+        assert len(set(seqs)) == len(seqs)
+        assert all(0 < s < rec['seq_next'] for s in seqs)
+
+
+def damage_of(cap):
+    (d,) = cap.heaps[0]['damage']
+    return d
+
+
+def user_block(heap, ptr):
+    (b,) = [b for b in heap.blocks if b.user == ptr or (b.free and b.address < ptr < b.end)]
+    return b
+
+
+def test_release_overrun_names_the_culprit(capture):
+    cap = capture('rel', 'overrun')
+    d = damage_of(cap)
+    heap = cap.decode()
+    assert heap.problems, 'release overrun into the next header must be found'
+    victim = user_block(heap, d['ptr'])
+    for p in heap.problems:
+        assert p.kind == 'header'
+        assert p.culprit is not None and p.culprit.block == victim.index
+    doc = U.heap_document(heap)
+    assert doc['problems'][0]['culprit']['block'] == victim.index
+
+
+def test_instrumented_overrun(capture):
+    cap = capture('instr', 'overrun')
+    d = damage_of(cap)
+    heap = cap.decode()
+    victim = user_block(heap, d['ptr'])
+    (p,) = heap.problems
+    assert p.kind == 'overrun'
+    assert p.address == d['address']
+    assert p.block == victim.index
+    assert p.culprit.block == victim.index and p.culprit.seq == victim.seq
+    assert '24-byte region' in p.message
+
+
+def test_instrumented_underrun(capture):
+    cap = capture('instr', 'underrun')
+    d = damage_of(cap)
+    heap = cap.decode()
+    victim = user_block(heap, d['ptr'])
+    (p,) = heap.problems
+    assert (p.kind, p.address, p.block) == ('underrun', d['address'], victim.index)
+
+
+def test_instrumented_use_after_free(capture):
+    cap = capture('instr', 'uaf')
+    d = damage_of(cap)
+    heap = cap.decode()
+    blk = heap.block_at(d['address'])
+    assert blk.free
+    (p,) = heap.problems
+    assert (p.kind, p.address, p.block) == ('use_after_free', d['address'], blk.index)
+
+
+def test_instrumented_double_free_is_recorded(capture):
+    cap = capture('instr', 'double_free')
+    d = damage_of(cap)
+    heap = cap.decode()
+    assert heap.problems == []          # the allocator refused it: the heap is intact
+    assert heap.record['bad_free_count'] == 1
+    f = heap.last_fault
+    assert f['kind'] == 'double_free' and f['op'] == 'free'
+    assert f['address'] == d['address']
+    doc = U.heap_document(heap)
+    assert doc['last_fault']['kind'] == 'double_free'
+
+
+@pytest.mark.parametrize('variant', VARIANTS)
+def test_scan_finds_the_control_block(capture, variant):
+    cap = capture(variant, 'multi')
+    lo = min(h['region'] for h in cap.heaps)
+    hi = max(h['region'] + h['region_bytes'] for h in cap.heaps)
+    # One image spanning both regions with whatever lies between as zeros.
+    image = bytearray(hi - lo)
+    for h in cap.heaps:
+        image[h['region'] - lo:h['region'] - lo + h['region_bytes']] = cap.region_bytes(h)
+    reader = U.ImageReader([(lo, image)])
+    assert U.scan_for_heaps(reader, lo, hi) == sorted(h['ctl'] for h in cap.heaps)
+
+
+def test_unreadable_and_bad_addresses_are_decode_errors(capture):
+    cap = capture('rel', 'several')
+    h = cap.heaps[0]
+    with pytest.raises(U.DecodeError, match='no heap magic'):
+        U.decode_heap(cap.reader, h['ctl'] + 8)
+    with pytest.raises(U.DecodeError, match='not in the image'):
+        U.decode_heap(cap.reader, h['ctl'] + (1 << 40))
+    # An image cut short: the bulk read fails, nothing partial is decoded.
+    short = U.ImageReader([(h['region'], cap.region_bytes(h)[:2048])])
+    with pytest.raises(U.DecodeError, match='cannot read|not in the image'):
+        U.decode_heap(short, h['ctl'])
+
+    def failing(addr, length):
+        raise OSError('link down')
+    with pytest.raises(U.DecodeError, match='link down'):
+        U.decode_heap(failing, h['ctl'])

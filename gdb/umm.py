@@ -1,0 +1,447 @@
+"""GDB commands for heapview heaps: `source gdb/umm.py`, then
+
+    umm-walk [--json] [--heap ADDR|SYMBOL] [--used|--free] [--min-size N]
+    umm-info [--json] [--heap ...]      summary, counters, last fault
+    umm-check [--heap ...]              integrity, canaries, fill, culprits
+    umm-map [--heap ...]                fragmentation map
+    umm-block ADDR                      the block holding ADDR, its neighbours
+    umm-top [--heap ...] [--limit N]    live bytes by owner
+
+A thin layer: memory, symbols and printing come from GDB; decoding, checks
+and rendering are the pure-Python package umm_decode next to this file.
+"""
+import os
+import sys
+
+import gdb
+
+_here = os.path.dirname(os.path.abspath(globals().get('__file__') or 'gdb/umm.py'))
+if _here not in sys.path:
+    sys.path.insert(0, _here)
+
+import umm_decode as U                      # noqa: E402
+from umm_decode import render               # noqa: E402
+
+
+# ---- memory: cached until the target runs or memory changes -----------------
+
+class TargetMemory:
+    """read(addr, length) over the selected inferior, caching what it read until
+    the target resumes, stops, or someone writes memory."""
+
+    def __init__(self):
+        self.chunks = []
+        self.inferior = None
+        self.reads = 0
+
+    def clear(self, *_):
+        self.chunks = []
+
+    def __call__(self, addr, length):
+        inf = gdb.selected_inferior()
+        if inf.num != self.inferior:
+            self.chunks = []
+            self.inferior = inf.num
+        for base, data in self.chunks:
+            if base <= addr and addr + length <= base + len(data):
+                return data[addr - base:addr - base + length]
+        self.reads += 1
+        data = bytes(inf.read_memory(addr, length))
+        self.chunks.append((addr, data))
+        if len(self.chunks) > 64:
+            del self.chunks[0]
+        return data
+
+
+MEMORY = TargetMemory()
+SYMBOL_CACHE = {}
+
+
+def _invalidate(*_):
+    MEMORY.clear()
+
+
+def _invalidate_symbols(*_):
+    MEMORY.clear()
+    SYMBOL_CACHE.clear()
+
+
+for _event, _handler in (('cont', _invalidate), ('stop', _invalidate),
+                         ('memory_changed', _invalidate), ('exited', _invalidate),
+                         ('inferior_call', _invalidate),
+                         ('new_objfile', _invalidate_symbols),
+                         ('clear_objfiles', _invalidate_symbols)):
+    _registry = getattr(gdb.events, _event, None)
+    if _registry is not None:
+        _registry.connect(_handler)
+
+
+# ---- symbols ----------------------------------------------------------------
+
+def symbolize(addr):
+    """'func+0xoff (file.c:line)' for a code address, the text for a tag
+    string, None when GDB knows nothing about it."""
+    if addr in SYMBOL_CACHE:
+        return SYMBOL_CACHE[addr]
+    name = _code_name(addr)
+    if name is None:
+        name = _tag_string(addr)
+    SYMBOL_CACHE[addr] = name
+    return name
+
+
+def _code_name(addr):
+    try:
+        block = gdb.block_for_pc(addr)
+    except RuntimeError:
+        block = None
+    func = None
+    while block is not None:
+        if block.function is not None:
+            func = block
+            break
+        block = block.superblock
+    if func is not None:
+        label = '%s+0x%x' % (func.function.print_name, addr - func.start)
+    else:
+        try:
+            text = gdb.execute('info symbol 0x%x' % addr, to_string=True).strip()
+        except gdb.error:
+            return None
+        if not text or text.startswith('No symbol'):
+            return None
+        # "main + 28 in section .text [of /path]"
+        sym = text.split(' in section ')[0]
+        if 'section .text' not in text and ' + ' not in sym and 'text' not in text:
+            return None
+        parts = sym.split(' + ')
+        label = parts[0] if len(parts) == 1 else '%s+0x%x' % (parts[0], int(parts[1]))
+    # A return address: the call is the instruction before it.
+    sal = gdb.find_pc_line(addr - 1 if addr else addr)
+    if sal.symtab is not None and sal.line:
+        label += ' (%s:%d)' % (os.path.basename(sal.symtab.filename), sal.line)
+    return label
+
+
+def _tag_string(addr):
+    try:
+        raw = bytes(gdb.selected_inferior().read_memory(addr, 64))
+    except (gdb.error, gdb.MemoryError, OverflowError, ValueError):
+        return None
+    end = raw.find(b'\0')
+    if end <= 0:
+        return None
+    text = raw[:end]
+    if all(32 <= c < 127 for c in text):
+        return text.decode('ascii')
+    return None
+
+
+def _value(expr):
+    try:
+        return gdb.parse_and_eval(expr)
+    except gdb.error:
+        return None
+
+
+def _fields(value_type):
+    t = value_type.strip_typedefs()
+    if t.code != gdb.TYPE_CODE_STRUCT:
+        return ()
+    return tuple(f.name for f in t.fields())
+
+
+# ---- finding heaps ----------------------------------------------------------
+
+class Target:
+    """What to decode: ('heapview', name, ctl) or ('upstream', name, pheap, numblocks, bs, size)."""
+
+    def __init__(self, kind, name, *args):
+        self.kind = kind
+        self.name = name
+        self.args = args
+
+    @property
+    def address(self):
+        return self.args[0]
+
+
+def _upstream_target(name, value):
+    pheap = int(value['pheap'])
+    numblocks = int(value['numblocks'])
+    heap_size = int(value['heap_size'])
+    if pheap == 0 or numblocks == 0:
+        raise U.DecodeError("upstream heap '%s' is not initialised" % name)
+    block_bytes = 8
+    try:
+        block_bytes = gdb.lookup_type('umm_block').sizeof
+    except gdb.error:
+        if numblocks and heap_size // numblocks >= 8:
+            block_bytes = heap_size // numblocks
+    return Target('upstream', name, pheap, numblocks, block_bytes, heap_size)
+
+
+def _target_from_value(name, value):
+    t = value.type.strip_typedefs()
+    if t.code == gdb.TYPE_CODE_PTR:
+        target = t.target().strip_typedefs()
+        if target.code == gdb.TYPE_CODE_STRUCT and 'ctl' not in _fields(target) \
+                and 'numblocks' not in _fields(target):
+            return Target('heapview', name, int(value))       # struct umm_ctl *
+        if int(value) == 0:
+            raise U.DecodeError("'%s' is a null pointer" % name)
+        value = value.dereference()
+        t = value.type.strip_typedefs()
+    fields = _fields(t)
+    if 'ctl' in fields:
+        ctl = int(value['ctl'])
+        if ctl == 0:
+            raise U.DecodeError("heap '%s' is not initialised (ctl is 0)" % name)
+        return Target('heapview', name, ctl)
+    if 'numblocks' in fields:
+        return _upstream_target(name, value)
+    if t.code in (gdb.TYPE_CODE_INT, gdb.TYPE_CODE_PTR) or t.code == gdb.TYPE_CODE_ARRAY:
+        return Target('heapview', name, int(value.address if t.code == gdb.TYPE_CODE_ARRAY else value))
+    raise U.DecodeError("'%s' is neither a heap nor an address" % name)
+
+
+def find_targets(spec, command):
+    """Heaps to decode: the one `--heap` names, else every heap on umm_heap_list
+    (named after umm_heap_default where it matches), else umm_heap_current."""
+    if spec:
+        value = _value(spec)
+        if value is None:
+            raise gdb.GdbError("%s: cannot evaluate '%s'" % (command, spec))
+        try:
+            return [_target_from_value(spec, value)], []
+        except U.DecodeError as err:
+            raise gdb.GdbError('%s: %s' % (command, err)) from None
+    head = _value('umm_heap_list')
+    if head is not None:
+        names = {}
+        default = _value('umm_heap_default')
+        if default is not None and 'ctl' in _fields(default.type):
+            names[int(default['ctl'])] = 'umm_heap_default'
+        addrs, error = U.follow_heap_list(MEMORY, int(head))
+        targets = [Target('heapview', names.get(a, 'umm_heap_list[%d]' % i), a)
+                   for i, a in enumerate(addrs)]
+        errors = ['%s: umm_heap_list: %s' % (command, error)] if error else []
+        if not targets and not errors:
+            errors.append('%s: umm_heap_list is empty: no heap is initialised yet' % command)
+        return targets, errors
+    current = _value('umm_heap_current')
+    if current is not None:
+        try:
+            return [_upstream_target('umm_heap_current', current)], []
+        except U.DecodeError as err:
+            raise gdb.GdbError('%s: %s' % (command, err)) from None
+    raise gdb.GdbError('%s: no heap found: no umm_heap_list or umm_heap_current symbol '
+                       '(name one with --heap ADDR|SYMBOL)' % command)
+
+
+def decode(target):
+    if target.kind == 'heapview':
+        return U.decode_heap(MEMORY, target.address, target.name, symbolize)
+    pheap, numblocks, block_bytes, heap_size = target.args
+    endian = '>' if _big_endian() else '<'
+    return U.decode_upstream(MEMORY, pheap, numblocks, block_bytes, heap_size,
+                             target.name, endian)
+
+
+def _big_endian():
+    try:
+        return 'big endian' in gdb.execute('show endian', to_string=True)
+    except gdb.error:
+        return False
+
+
+def decode_all(spec, command):
+    """Decoded heaps; a heap that cannot be decoded is a one-line error on
+    stderr, and the command fails when none could be."""
+    targets, errors = find_targets(spec, command)
+    heaps = []
+    for target in targets:
+        try:
+            heaps.append(decode(target))
+        except U.DecodeError as err:
+            errors.append('%s: heap at 0x%x: %s' % (command, target.address, err))
+    if not heaps:
+        raise gdb.GdbError(errors[0] if errors else '%s: no heap found' % command)
+    for line in errors:
+        gdb.write(line + '\n', gdb.STDERR)
+    return heaps
+
+
+# ---- commands ---------------------------------------------------------------
+
+class Options:
+    def __init__(self, command, argv, flags=(), valued=(), positional=0):
+        self.values = {}
+        self.args = []
+        i = 0
+        while i < len(argv):
+            a = argv[i]
+            if a in flags:
+                self.values[a] = True
+            elif a in valued:
+                if i + 1 >= len(argv):
+                    raise gdb.GdbError('%s: option %s needs a value' % (command, a))
+                i += 1
+                self.values[a] = argv[i]
+            elif a.startswith('--') and '=' in a and a.split('=', 1)[0] in valued:
+                k, v = a.split('=', 1)
+                self.values[k] = v
+            elif a.startswith('-') and len(self.args) >= positional:
+                raise gdb.GdbError("%s: unknown option '%s'" % (command, a))
+            else:
+                self.args.append(a)
+            i += 1
+        if len(self.args) > positional:
+            raise gdb.GdbError("%s: unexpected argument '%s'" % (command, self.args[positional]))
+
+    def get(self, key, default=None):
+        return self.values.get(key, default)
+
+    def number(self, command, key, default):
+        text = self.values.get(key)
+        if text is None:
+            return default
+        try:
+            n = int(text, 0)
+        except ValueError:
+            raise gdb.GdbError("%s: %s wants a number, not '%s'" % (command, key, text)) from None
+        if n < 0:
+            raise gdb.GdbError('%s: %s must not be negative' % (command, key))
+        return n
+
+
+class UmmCommand(gdb.Command):
+    name = ''
+    flags = ()
+    valued = ('--heap',)
+    positional = 0
+
+    def __init__(self):
+        super().__init__(self.name, gdb.COMMAND_DATA)
+
+    def invoke(self, arg, from_tty):
+        self.dont_repeat()
+        try:
+            opts = Options(self.name, gdb.string_to_argv(arg), self.flags, self.valued,
+                           self.positional)
+            self.run(opts)
+        except gdb.GdbError:
+            raise
+        except U.DecodeError as err:
+            raise gdb.GdbError('%s: %s' % (self.name, err)) from None
+        except (gdb.error, gdb.MemoryError) as err:
+            raise gdb.GdbError('%s: %s' % (self.name, U.errors.one_line(err))) from None
+
+    def run(self, opts):
+        raise NotImplementedError
+
+
+class UmmWalk(UmmCommand):
+    """List the blocks of the heapview heaps (or --heap ADDR|SYMBOL).
+Usage: umm-walk [--json] [--heap ADDR|SYMBOL] [--used|--free] [--min-size N]"""
+    name = 'umm-walk'
+    flags = ('--json', '--used', '--free')
+    valued = ('--heap', '--min-size')
+
+    def run(self, opts):
+        if opts.get('--used') and opts.get('--free'):
+            raise gdb.GdbError('umm-walk: --used and --free exclude each other')
+        state = 'used' if opts.get('--used') else 'free' if opts.get('--free') else None
+        min_size = opts.number(self.name, '--min-size', 0)
+        heaps = decode_all(opts.get('--heap'), self.name)
+        selected = [render.select_blocks(h, state, min_size) for h in heaps]
+        if opts.get('--json'):
+            filtered = state is not None or min_size > 0
+            doc = U.document(U.heap_document(h, sel if filtered else None)
+                             for h, sel in zip(heaps, selected))
+            gdb.write(U.to_json(doc))
+            return
+        for h, sel in zip(heaps, selected):
+            gdb.write(render.walk_text(h, sel))
+
+
+class UmmInfo(UmmCommand):
+    """Summarise the heaps: sizes, metrics, counters, the last recorded fault.
+Usage: umm-info [--json] [--heap ADDR|SYMBOL]"""
+    name = 'umm-info'
+    flags = ('--json',)
+
+    def run(self, opts):
+        heaps = decode_all(opts.get('--heap'), self.name)
+        if opts.get('--json'):
+            gdb.write(U.to_json(U.document(U.heap_document(h) for h in heaps)))
+            return
+        for h in heaps:
+            gdb.write(render.info_text(h))
+
+
+class UmmCheck(UmmCommand):
+    """Check every invariant of the heaps (headers, free lists, bitmap,
+canaries, fill, counters) and name the allocation behind each problem.
+Usage: umm-check [--heap ADDR|SYMBOL]"""
+    name = 'umm-check'
+
+    def run(self, opts):
+        heaps = decode_all(opts.get('--heap'), self.name)
+        for h in heaps:
+            gdb.write(render.check_text(h))
+
+
+class UmmMap(UmmCommand):
+    """Draw the heap as a map of used and free cells.
+Usage: umm-map [--heap ADDR|SYMBOL] [--width N]"""
+    name = 'umm-map'
+    valued = ('--heap', '--width')
+
+    def run(self, opts):
+        width = opts.number(self.name, '--width', render.MAP_WIDTH) or render.MAP_WIDTH
+        for h in decode_all(opts.get('--heap'), self.name):
+            gdb.write(render.map_text(h, width=width))
+
+
+class UmmBlock(UmmCommand):
+    """Show the block that holds ADDR: state, sizes, owner and neighbours.
+Usage: umm-block ADDR [--heap ADDR|SYMBOL]"""
+    name = 'umm-block'
+    positional = 1
+
+    def run(self, opts):
+        if not opts.args:
+            raise gdb.GdbError('umm-block: usage: umm-block ADDR')
+        value = _value(opts.args[0])
+        if value is None:
+            raise gdb.GdbError("umm-block: cannot evaluate '%s'" % opts.args[0])
+        addr = int(value) & ((1 << 64) - 1)
+        for h in decode_all(opts.get('--heap'), self.name):
+            text = render.block_text(h, addr)
+            if text is not None:
+                gdb.write(text)
+                return
+            if h.address <= addr < h.blocks_base + h.unit_bytes:
+                gdb.write('0x%x is in the control area of heap %s at 0x%x\n' % (addr, h.name, h.address))
+                return
+        raise gdb.GdbError('umm-block: 0x%x is not inside any heap block' % addr)
+
+
+class UmmTop(UmmCommand):
+    """Live bytes by owner, largest first.
+Usage: umm-top [--heap ADDR|SYMBOL] [--limit N]"""
+    name = 'umm-top'
+    valued = ('--heap', '--limit')
+
+    def run(self, opts):
+        limit = opts.number(self.name, '--limit', 20)
+        for h in decode_all(opts.get('--heap'), self.name):
+            if h.format == 'heapview' and not (h.flag_bits & 0x4):
+                gdb.write('%s: heap %s at 0x%x does not record owners (build with UMM_OWNERS)\n'
+                          % (self.name, h.name, h.address), gdb.STDERR)
+            gdb.write(render.top_text(h, limit))
+
+
+for _cls in (UmmWalk, UmmInfo, UmmCheck, UmmMap, UmmBlock, UmmTop):
+    _cls()
