@@ -2,6 +2,7 @@
  * bare.c - a firmware that does not allocate: it proves the start-up code
  * (.data copied, .bss zeroed), the output path and the checkpoint, and
  * leaves a known pattern in RAM for the capture methods to agree on.
+ * Built with -DHV_BARE_FAULT (bare-fault.elf) it faults after its checkpoint.
  */
 #include "hv_io.h"
 #include "hv_truth.h"
@@ -34,6 +35,12 @@ int main(void)
     hv_printf("pattern at %p, %u words, last 0x%08lx\n", (void *)hv_bare_pattern,
               PATTERN_WORDS, (unsigned long)hv_bare_pattern[PATTERN_WORDS - 1]);
     hv_reach_checkpoint(1);
+#ifdef HV_BARE_FAULT
+    /* The fault path: an undefined instruction ends the run through the
+     * fault handler (status 3) instead of main's return. */
+    hv_puts("bare firmware: executing an undefined instruction\n");
+    __asm__ volatile("udf #0");
+#endif
     hv_printf("done: %lu checks, %lu failed\n", (unsigned long)hv_truth.check_count,
               (unsigned long)hv_truth.check_failures);
     return hv_truth.check_failures == 0 ? 0 : 1;

@@ -2,6 +2,7 @@
 # capture driver and the `firmware` test suite.
 #
 #   $(FW_DIR)/bare.elf          start-up, output and checkpoint; no allocator
+#   $(FW_DIR)/bare-fault.elf    the same, then a fault (handler reports, status 3)
 #   $(FW_DIR)/demo.elf          the `make demo` firmware (release allocator)
 #   $(FW_DIR)/sc-NAME.elf       one per scenario (instrumented allocator)
 #
@@ -35,9 +36,10 @@ fw_sc_name = $(word 1,$(subst :, ,$1))
 fw_sc_id   = $(word 2,$(subst :, ,$1))
 
 FW_BARE_ELF      := $(FW_DIR)/bare.elf
+FW_FAULT_ELF     := $(FW_DIR)/bare-fault.elf
 FW_DEMO_ELF      := $(FW_DIR)/demo.elf
 FW_SCENARIO_ELFS := $(foreach s,$(FW_SCENARIOS),$(FW_DIR)/sc-$(call fw_sc_name,$s).elf)
-FW_ELFS          := $(FW_BARE_ELF) $(FW_DEMO_ELF) $(FW_SCENARIO_ELFS)
+FW_ELFS          := $(FW_BARE_ELF) $(FW_FAULT_ELF) $(FW_DEMO_ELF) $(FW_SCENARIO_ELFS)
 
 $(FW_OBJ)/%.o: $(FW_SRC)/%.c
 	@mkdir -p $(dir $@)
@@ -61,6 +63,11 @@ endef
 $(foreach s,$(FW_SCENARIOS),$(eval $(call fw_scenario_rules,$s)))
 
 $(FW_BARE_ELF): $(FW_OBJ)/bare.o $(FW_COMMON_OBJS) $(FW_SRC)/cm3.ld
+	$(Q)$(FW_CC) $(FW_LDFLAGS) -Wl,-Map=$(@:.elf=.map) $(filter %.o,$^) -o $@
+$(FW_OBJ)/bare-fault.o: $(FW_SRC)/bare.c
+	@mkdir -p $(dir $@)
+	$(Q)$(FW_CC) $(FW_CFLAGS) -DHV_BARE_FAULT -c $< -o $@
+$(FW_FAULT_ELF): $(FW_OBJ)/bare-fault.o $(FW_COMMON_OBJS) $(FW_SRC)/cm3.ld
 	$(Q)$(FW_CC) $(FW_LDFLAGS) -Wl,-Map=$(@:.elf=.map) $(filter %.o,$^) -o $@
 $(FW_DEMO_ELF): $(FW_OBJ)/demo.o $(FW_COMMON_OBJS) $(FW_TRACK_OBJ) $(FW_LIB_REL) $(FW_SRC)/cm3.ld
 	$(Q)$(FW_CC) $(FW_LDFLAGS) -Wl,-Map=$(@:.elf=.map) $(filter %.o,$^) -o $@

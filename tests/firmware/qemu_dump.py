@@ -18,7 +18,8 @@
         Then lets the firmware run to its exit and writes NAME.json: the
         range, the checkpoints reached, each file's SHA-256, whether the
         methods agree, the firmware's output and exit status.  Exits 0 when
-        every checkpoint was reached and every method gave the same bytes.
+        every checkpoint was reached, every method gave the same bytes and
+        the firmware exited with status 0; 1 otherwise; 2 on bad arguments.
 
 The default range is [__hv_ram_start, __hv_ram_end) from the ELF's symbols
 (every byte the firmware uses), else the whole 4 MiB data RAM.  QEMU is
@@ -368,6 +369,7 @@ def cmd_dump(args):
                                   sizes == {end - start})
             all_ok = all_ok and entry["reached"] and entry["captured"] and entry["identical"]
             result["checkpoints"].append(entry)
+        all_ok = all_ok and result["qemu_status"] == 0
         result["ok"] = all_ok
         if result["error"] is None and not all_ok:
             missing = [c["id"] for c in result["checkpoints"] if not c["reached"]]
@@ -376,6 +378,8 @@ def cmd_dump(args):
                 result["error"] = "checkpoint %s not reached" % ",".join(map(str, missing))
             elif differ:
                 result["error"] = "methods disagree at checkpoint %s" % ",".join(map(str, differ))
+            elif result["qemu_status"] != 0:
+                result["error"] = f"firmware exited with status {result['qemu_status']}"
             else:
                 result["error"] = "capture failed (see gdb_output)"
     except CaptureError as e:
@@ -394,6 +398,8 @@ def cmd_dump(args):
             json.dump(result, f, indent=1)
     if not args.quiet:
         sys.stdout.write(result["output"])
+        print(f"qemu-dump: firmware exit status {result['qemu_status']}; "
+              f"range 0x{start:08x}-0x{end:08x} ({end - start} bytes)")
         for c in result["checkpoints"]:
             print(f"qemu-dump: checkpoint {c['id']}: " +
                   ("not reached" if not c["reached"] else

@@ -428,6 +428,28 @@ def test_bad_arguments(tmp_path, args, message):
     assert len(lines) == 1 and message in lines[0] and lines[0].startswith("qemu-dump: ")
 
 
+def test_fault_is_reported(tmp_path):
+    """A fault after the checkpoint: the capture still happens, the fault
+    handler names the faulting instruction and the driver reports the
+    firmware's status 3."""
+    elf = elf_path("bare-fault")
+    proc = subprocess.run(DRIVER + ["dump", elf, "--out", str(tmp_path), "--quiet"],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 1
+    assert "firmware exited with status 3" in proc.stderr
+    with open(tmp_path / "bare-fault.json") as f:
+        result = json.load(f)
+    assert result["qemu_status"] == 3 and result["checkpoints"][0]["identical"]
+    m = re.search(r"^FAULT exception (\d+) pc 0x([0-9a-f]{8}) .*cfsr 0x([0-9a-f]{8})",
+                  result["output"], re.M)
+    assert m, result["output"]
+    assert int(m.group(1)) == 6  # UsageFault
+    assert int(m.group(3), 16) & (1 << 16)  # CFSR.UFSR.UNDEFINSTR
+    # The reported PC is the udf instruction inside main.
+    dis = subprocess.run(["arm-none-eabi-objdump", "-d", elf], capture_output=True, text=True)
+    assert re.search(r"^\s*%x:\s+de00\s+udf" % int(m.group(2), 16), dis.stdout, re.M)
+
+
 def test_run_times_out_and_stops_qemu():
     proc = subprocess.run(DRIVER + ["run", elf_path("demo"), "--timeout", "0.01"],
                           capture_output=True, text=True, timeout=30)
