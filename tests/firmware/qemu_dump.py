@@ -6,8 +6,9 @@
         exits with its status (124 on timeout).
 
     qemu_dump.py dump ELF --out DIR [--checkpoint N ...] [--method M ...]
-                      [--range START:END] [--timeout S] [--name NAME]
-        Starts QEMU halted with a gdbstub and a QMP server on UNIX sockets,
+                      [--range START:END] [--timeout S] [--name NAME] [--gdb-tcp]
+        Starts QEMU halted with a gdbstub and a QMP server on UNIX sockets
+        (--gdb-tcp: the gdbstub on a free 127.0.0.1 port QEMU picks),
         lets gdb-multiarch run the firmware to `hv_checkpoint` with
         hv_checkpoint_id == N (for each N, in order) and at each stop writes
         the range through every method asked for:
@@ -30,6 +31,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -204,7 +206,13 @@ def qemu_command(elf, semihost_log=None, gdb_sock=None, qmp_sock=None, halted=Fa
                 "-semihosting-config", "enable=on,target=native,chardev=hvout"]
     else:
         cmd += ["-semihosting-config", "enable=on,target=native"]
-    if gdb_sock:
+    if gdb_sock == "tcp":
+        # Port 0: QEMU binds a free port on loopback; QMP query-chardev says
+        # which.  nodelay=on as `-gdb tcp:` sets it: with Nagle on, every
+        # small RSP exchange waits on a delayed ACK (~2 s per session).
+        cmd += ["-chardev", "socket,id=hvgdb,host=127.0.0.1,port=0,server=on,wait=off,nodelay=on",
+                "-gdb", "chardev:hvgdb"]
+    elif gdb_sock:
         cmd += ["-chardev", f"socket,id=hvgdb,path={gdb_sock},server=on,wait=off",
                 "-gdb", "chardev:hvgdb"]
     if qmp_sock:
@@ -237,6 +245,20 @@ def wait_for_socket(path, proc, timeout):
         if time.monotonic() > deadline:
             raise CaptureError(f"qemu did not open '{path}' within {timeout}s")
         time.sleep(0.005)
+
+
+def gdb_tcp_port(qmp_path, timeout):
+    """The loopback port QEMU bound for its gdbstub (chardev hvgdb)."""
+    qmp = Qmp(qmp_path, timeout)
+    try:
+        for dev in qmp.execute("query-chardev"):
+            if dev.get("label") == "hvgdb":
+                m = re.search(r"tcp:127\.0\.0\.1:(\d+)", dev.get("filename", ""))
+                if m:
+                    return int(m.group(1))
+    finally:
+        qmp.close()
+    raise CaptureError("QMP: qemu did not report its gdbstub port")
 
 
 def cmd_run(args):
@@ -323,13 +345,20 @@ def cmd_dump(args):
     qemu = None
     t0 = time.monotonic()
     try:
-        qemu = subprocess.Popen(qemu_command(elf, log_path, gdb_sock, qmp_sock, halted=True),
+        qemu = subprocess.Popen(qemu_command(elf, log_path, "tcp" if args.gdb_tcp else gdb_sock,
+                                             qmp_sock, halted=True),
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE)
         result["qemu_pid"] = qemu.pid
-        wait_for_socket(gdb_sock, qemu, args.timeout)
+        if args.gdb_tcp:
+            wait_for_socket(qmp_sock, qemu, args.timeout)
+            gdb_endpoint = "127.0.0.1:%d" % gdb_tcp_port(qmp_sock, args.timeout)
+        else:
+            wait_for_socket(gdb_sock, qemu, args.timeout)
+            gdb_endpoint = gdb_sock
+        result["gdb_endpoint"] = gdb_endpoint
         script = gdb_script(syms, checkpoints, out, name, start, end, methods, qmp_sock,
-                            args.timeout).replace("{gdb_sock}", gdb_sock)
+                            args.timeout).replace("{gdb_sock}", gdb_endpoint)
         with open(script_path, "w") as f:
             f.write(script)
         try:
@@ -442,6 +471,8 @@ def main(argv):
     p.add_argument("--range")
     p.add_argument("--timeout", type=float, default=20.0)
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--gdb-tcp", action="store_true",
+                   help="gdbstub on a free 127.0.0.1 port instead of a UNIX socket")
     p = sub.add_parser("qmp-capture", help="(used by dump) capture through QMP")
     p.add_argument("--qmp", required=True)
     p.add_argument("--range", required=True)

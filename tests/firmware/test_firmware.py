@@ -415,6 +415,19 @@ def test_explicit_range_matches_full_capture(tmp_path):
     assert not os.path.exists(tmp_path / "demo.cp1.core")
 
 
+def test_gdb_over_tcp_matches_unix_socket(tmp_path):
+    """The gdbstub on a loopback TCP port QEMU picked gives the same bytes."""
+    proc = subprocess.run(DRIVER + ["dump", elf_path("demo"), "--out", str(tmp_path), "--quiet",
+                                    "--gdb-tcp", "--method", "gdb"],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    with open(tmp_path / "demo.json") as f:
+        result = json.load(f)
+    assert re.fullmatch(r"127\.0\.0\.1:\d+", result["gdb_endpoint"])
+    with open(tmp_path / "demo.cp1.gdb.bin", "rb") as f:
+        assert f.read() == snapshot("demo", 1).data
+
+
 @pytest.mark.parametrize("args, message", [
     (["dump", "/nonexistent.elf", "--out", "OUT"], "cannot read '/nonexistent.elf'"),
     (["dump", "ELF", "--out", "OUT", "--range", "0x20000010:0x20000000"], "bad range"),
