@@ -84,3 +84,16 @@ test-cross:
 
 TEST_SUITES += cross
 .PHONY: lib-cross test-cross
+
+# ---- test-replay: the replayer itself -------------------------------------
+
+BENCH_OVERLAP_SO := $(BENCH_OUT)/overlap_malloc.so
+$(BENCH_OVERLAP_SO): bench/tests/overlap_malloc.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=c11 -O1 -shared -fPIC $(WARN) -o $@ $<
+
+test-replay: $(BENCH_REPLAY) $(BENCH_OVERLAP_SO)
+	$(Q)bench/test-replay.sh $(BENCH_REPLAY) $(BENCH_OVERLAP_SO) $(BENCH_OUT)/test-replay $(BENCH_TRACES)
+
+TEST_SUITES += replay
+.PHONY: test-replay
