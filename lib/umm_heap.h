@@ -114,10 +114,10 @@ static inline void umm_h_load(struct umm_h *h, struct umm_ctl *ctl)
     h->min_units = h->wide ? 2u : 1u;
 }
 
-static inline unsigned umm_hdr_bytes(const struct umm_h *h) { return h->wide ? 8u : 4u; }
+static inline unsigned umm_hdr_bytes(const struct umm_h *restrict h) { return h->wide ? 8u : 4u; }
 
 /* Field f of block b: 0 next, 1 prev, 2 next_free, 3 prev_free. */
-static inline uint32_t blk_get(const struct umm_h *h, uint32_t b, unsigned f)
+static inline uint32_t blk_get(const struct umm_h *restrict h, uint32_t b, unsigned f)
 {
     uint8_t *p = h->blocks + ((size_t)b << 3);
     if (h->wide)
@@ -125,7 +125,7 @@ static inline uint32_t blk_get(const struct umm_h *h, uint32_t b, unsigned f)
     return ((umm_u16a *)(void *)p)[f];
 }
 
-static inline void blk_set(const struct umm_h *h, uint32_t b, unsigned f, uint32_t v)
+static inline void blk_set(const struct umm_h *restrict h, uint32_t b, unsigned f, uint32_t v)
 {
     uint8_t *p = h->blocks + ((size_t)b << 3);
     if (h->wide)
@@ -139,30 +139,30 @@ static inline void blk_set(const struct umm_h *h, uint32_t b, unsigned f, uint32
 #define BLK_NFREE 2u
 #define BLK_PFREE 3u
 
-static inline uint32_t blk_next(const struct umm_h *h, uint32_t b)
+static inline uint32_t blk_next(const struct umm_h *restrict h, uint32_t b)
 {
     return blk_get(h, b, BLK_NEXT) & ~h->free_flag;
 }
-static inline int blk_is_free(const struct umm_h *h, uint32_t b)
+static inline int blk_is_free(const struct umm_h *restrict h, uint32_t b)
 {
     return (blk_get(h, b, BLK_NEXT) & h->free_flag) != 0;
 }
-static inline uint32_t blk_units(const struct umm_h *h, uint32_t b)
+static inline uint32_t blk_units(const struct umm_h *restrict h, uint32_t b)
 {
     return blk_next(h, b) - b;
 }
-static inline uint8_t *blk_data(const struct umm_h *h, uint32_t b)
+static inline uint8_t *blk_data(const struct umm_h *restrict h, uint32_t b)
 {
     return h->blocks + ((size_t)b << 3) + umm_hdr_bytes(h);
 }
 
-static inline uint32_t bin_get(const struct umm_h *h, unsigned c)
+static inline uint32_t bin_get(const struct umm_h *restrict h, unsigned c)
 {
     if (h->wide)
         return ((umm_u32a *)(void *)h->bins)[c];
     return ((umm_u16a *)(void *)h->bins)[c];
 }
-static inline void bin_set(const struct umm_h *h, unsigned c, uint32_t v)
+static inline void bin_set(const struct umm_h *restrict h, unsigned c, uint32_t v)
 {
     if (h->wide)
         ((umm_u32a *)(void *)h->bins)[c] = v;
@@ -211,9 +211,9 @@ static inline unsigned umm_fit_class_of(uint32_t units)
 struct umm_ctl *umm_heap_of_ptr_core(const void *p);
 /* Block index for a user pointer into heap `h`, or 0 when `p` is not the
  * user pointer of a block of `h` that looks used. */
-uint32_t umm_block_of_ptr_core(const struct umm_h *h, const void *p);
+uint32_t umm_block_of_ptr_core(const struct umm_h *restrict h, const void *p);
 /* Bytes between the data area and the user pointer. */
-static inline unsigned umm_prefix(const struct umm_h *h) { return h->ctl->prefix_bytes; }
+static inline unsigned umm_prefix(const struct umm_h *restrict h) { return h->ctl->prefix_bytes; }
 
 #endif /* UMM_HEAP_H */
 

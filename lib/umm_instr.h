@@ -12,7 +12,7 @@
 #include "umm_heap.h"
 
 /* Bytes a used block offers between its prefix and its last canary. */
-static inline size_t umm_capacity(const struct umm_h *h, uint32_t b)
+static inline size_t umm_capacity(const struct umm_h *restrict h, uint32_t b)
 {
     return ((size_t)blk_units(h, b) << 3) - umm_hdr_bytes(h) - umm_prefix(h) - h->ctl->suffix_bytes;
 }
@@ -20,20 +20,20 @@ static inline size_t umm_capacity(const struct umm_h *h, uint32_t b)
 #if UMM_HAS_RECORD
 
 unsigned umm_instr_flags(void);
-void instr_init(const struct umm_h *h);
-void instr_free_added(const struct umm_h *h, uint32_t units);
-void instr_free_removed(const struct umm_h *h, uint32_t units);
-void instr_fill_free(const struct umm_h *h, uint32_t b);
-void instr_oom(const struct umm_h *h);
-void instr_allocated(const struct umm_h *h, uint32_t b, size_t size, uintptr_t owner, uint8_t fill);
-void instr_bad_pointer(const struct umm_h *h, const void *ptr, unsigned op);
-int instr_release(const struct umm_h *h, uint32_t b, unsigned op);
-int instr_resize_begin(const struct umm_h *h, uint32_t b);
-size_t instr_kept_bytes(const struct umm_h *h, uint32_t b, size_t size);
-void instr_resized(const struct umm_h *h, uint32_t b, size_t size);
-void instr_moved_out(const struct umm_h *h, uint32_t b);
-size_t instr_usable_bytes(const struct umm_h *h, uint32_t b);
-void instr_after_op(const struct umm_h *h, unsigned op);
+void instr_init(const struct umm_h *restrict h);
+void instr_free_added(const struct umm_h *restrict h, uint32_t units);
+void instr_free_removed(const struct umm_h *restrict h, uint32_t units);
+void instr_fill_free(const struct umm_h *restrict h, uint32_t b);
+void instr_oom(const struct umm_h *restrict h);
+void instr_allocated(const struct umm_h *restrict h, uint32_t b, size_t size, uintptr_t owner, uint8_t fill);
+void instr_bad_pointer(const struct umm_h *restrict h, const void *ptr, unsigned op);
+int instr_release(const struct umm_h *restrict h, uint32_t b, unsigned op);
+int instr_resize_begin(const struct umm_h *restrict h, uint32_t b);
+size_t instr_kept_bytes(const struct umm_h *restrict h, uint32_t b, size_t size);
+void instr_resized(const struct umm_h *restrict h, uint32_t b, size_t size);
+void instr_moved_out(const struct umm_h *restrict h, uint32_t b);
+size_t instr_usable_bytes(const struct umm_h *restrict h, uint32_t b);
+void instr_after_op(const struct umm_h *restrict h, unsigned op);
 
 #else
 
@@ -45,35 +45,35 @@ static inline unsigned umm_instr_flags(void)
     return 0;
 #endif
 }
-static inline void instr_init(const struct umm_h *h) { (void)h; }
-static inline void instr_free_added(const struct umm_h *h, uint32_t units) { (void)h; (void)units; }
-static inline void instr_free_removed(const struct umm_h *h, uint32_t units) { (void)h; (void)units; }
-static inline void instr_fill_free(const struct umm_h *h, uint32_t b) { (void)h; (void)b; }
-static inline void instr_oom(const struct umm_h *h) { (void)h; }
-static inline void instr_allocated(const struct umm_h *h, uint32_t b, size_t size, uintptr_t owner,
+static inline void instr_init(const struct umm_h *restrict h) { (void)h; }
+static inline void instr_free_added(const struct umm_h *restrict h, uint32_t units) { (void)h; (void)units; }
+static inline void instr_free_removed(const struct umm_h *restrict h, uint32_t units) { (void)h; (void)units; }
+static inline void instr_fill_free(const struct umm_h *restrict h, uint32_t b) { (void)h; (void)b; }
+static inline void instr_oom(const struct umm_h *restrict h) { (void)h; }
+static inline void instr_allocated(const struct umm_h *restrict h, uint32_t b, size_t size, uintptr_t owner,
                                    uint8_t fill)
 {
     (void)h; (void)b; (void)size; (void)owner; (void)fill;
 }
-static inline void instr_bad_pointer(const struct umm_h *h, const void *ptr, unsigned op)
+static inline void instr_bad_pointer(const struct umm_h *restrict h, const void *ptr, unsigned op)
 {
     (void)h; (void)ptr; (void)op;
 }
-static inline int instr_release(const struct umm_h *h, uint32_t b, unsigned op)
+static inline int instr_release(const struct umm_h *restrict h, uint32_t b, unsigned op)
 {
     (void)h; (void)b; (void)op;
     return 1;
 }
-static inline int instr_resize_begin(const struct umm_h *h, uint32_t b) { (void)h; (void)b; return 1; }
-static inline size_t instr_kept_bytes(const struct umm_h *h, uint32_t b, size_t size)
+static inline int instr_resize_begin(const struct umm_h *restrict h, uint32_t b) { (void)h; (void)b; return 1; }
+static inline size_t instr_kept_bytes(const struct umm_h *restrict h, uint32_t b, size_t size)
 {
     size_t have = umm_capacity(h, b);
     return size < have ? size : have;
 }
-static inline void instr_resized(const struct umm_h *h, uint32_t b, size_t size) { (void)h; (void)b; (void)size; }
-static inline void instr_moved_out(const struct umm_h *h, uint32_t b) { (void)h; (void)b; }
-static inline size_t instr_usable_bytes(const struct umm_h *h, uint32_t b) { return umm_capacity(h, b); }
-static inline void instr_after_op(const struct umm_h *h, unsigned op) { (void)h; (void)op; }
+static inline void instr_resized(const struct umm_h *restrict h, uint32_t b, size_t size) { (void)h; (void)b; (void)size; }
+static inline void instr_moved_out(const struct umm_h *restrict h, uint32_t b) { (void)h; (void)b; }
+static inline size_t instr_usable_bytes(const struct umm_h *restrict h, uint32_t b) { return umm_capacity(h, b); }
+static inline void instr_after_op(const struct umm_h *restrict h, unsigned op) { (void)h; (void)op; }
 
 #endif
 

@@ -22,7 +22,7 @@ umm_heap umm_heap_default;
 
 /* ---- free lists ---------------------------------------------------------- */
 
-static void freelist_insert(const struct umm_h *h, uint32_t b, uint32_t units)
+static inline __attribute__((always_inline)) void freelist_insert(const struct umm_h *restrict h, uint32_t b, uint32_t units)
 {
     unsigned c = umm_class_of(units);
     uint32_t head = bin_get(h, c);
@@ -38,7 +38,7 @@ static void freelist_insert(const struct umm_h *h, uint32_t b, uint32_t units)
     instr_free_added(h, units);
 }
 
-static void freelist_remove(const struct umm_h *h, uint32_t b, uint32_t units)
+static inline __attribute__((always_inline)) void freelist_remove(const struct umm_h *restrict h, uint32_t b, uint32_t units)
 {
     uint32_t next = blk_get(h, b, BLK_NFREE);
     uint32_t prev = blk_get(h, b, BLK_PFREE);
@@ -60,7 +60,7 @@ static void freelist_remove(const struct umm_h *h, uint32_t b, uint32_t units)
 }
 
 /* First class at or above `c` whose list is not empty, or UMM_NONE. */
-static unsigned class_find_nonempty(const struct umm_h *h, unsigned c)
+static inline __attribute__((always_inline)) unsigned class_find_nonempty(const struct umm_h *restrict h, unsigned c)
 {
     unsigned word = c >> 5;
     unsigned words = ((unsigned)h->ctl->class_count + 31u) >> 5;
@@ -80,7 +80,7 @@ static unsigned class_find_nonempty(const struct umm_h *h, unsigned c)
 /* ---- block surgery --------------------------------------------------------- */
 
 /* Links a block of `units` at `b`, between `prev` and the block at b+units. */
-static void block_link(const struct umm_h *h, uint32_t b, uint32_t units, uint32_t prev,
+static inline __attribute__((always_inline)) void block_link(const struct umm_h *restrict h, uint32_t b, uint32_t units, uint32_t prev,
                        uint32_t flag)
 {
     uint32_t next = b + units;
@@ -94,7 +94,7 @@ static void block_link(const struct umm_h *h, uint32_t b, uint32_t units, uint32
  * block of its own; the freed tail merges with a free successor, since free
  * blocks are never adjacent.
  */
-static void block_trim(const struct umm_h *h, uint32_t b, uint32_t units)
+static inline __attribute__((always_inline)) void block_trim(const struct umm_h *restrict h, uint32_t b, uint32_t units)
 {
     uint32_t end = blk_next(h, b);
     uint32_t tail = b + units;
@@ -112,7 +112,7 @@ static void block_trim(const struct umm_h *h, uint32_t b, uint32_t units)
 }
 
 /* Takes free block `b` off its list, marks it used and trims it to `units`. */
-static uint32_t block_take(const struct umm_h *h, uint32_t b, uint32_t units)
+static inline __attribute__((always_inline)) uint32_t block_take(const struct umm_h *restrict h, uint32_t b, uint32_t units)
 {
     uint32_t have = blk_units(h, b);
     freelist_remove(h, b, have);
@@ -127,7 +127,7 @@ static uint32_t block_take(const struct umm_h *h, uint32_t b, uint32_t units)
 }
 
 /* Block of at least `units`, taken and trimmed; 0 when none fits. */
-static uint32_t alloc_units_core(const struct umm_h *h, uint32_t units)
+static inline __attribute__((always_inline)) uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units)
 {
     unsigned own = umm_class_of(units);
     uint32_t candidate;
@@ -176,7 +176,7 @@ static uint32_t alloc_units_core(const struct umm_h *h, uint32_t units)
 }
 
 /* Units for a request of `size` bytes; 0 when it can never fit. */
-static uint32_t units_for_size(const struct umm_h *h, size_t size)
+static inline __attribute__((always_inline)) uint32_t units_for_size(const struct umm_h *restrict h, size_t size)
 {
     size_t limit = (size_t)h->ctl->unit_count << 3;
     if (size >= limit)
@@ -187,7 +187,7 @@ static uint32_t units_for_size(const struct umm_h *h, size_t size)
 }
 
 /* Frees used block `b`, merging with free neighbours. */
-static void block_free_core(const struct umm_h *h, uint32_t b)
+static inline __attribute__((always_inline)) void block_free_core(const struct umm_h *restrict h, uint32_t b)
 {
     uint32_t next = blk_next(h, b);
     if (blk_is_free(h, next)) {
@@ -209,7 +209,7 @@ static void block_free_core(const struct umm_h *h, uint32_t b)
 
 /* ---- pointers ---------------------------------------------------------------- */
 
-uint32_t umm_block_of_ptr_core(const struct umm_h *h, const void *p)
+uint32_t umm_block_of_ptr_core(const struct umm_h *restrict h, const void *p)
 {
     const uint8_t *data = (const uint8_t *)p - umm_prefix(h) - umm_hdr_bytes(h);
     if (data < h->blocks)
@@ -243,7 +243,7 @@ struct umm_ctl *umm_heap_of_ptr_core(const void *p)
     return NULL;
 }
 
-static void *user_ptr(const struct umm_h *h, uint32_t b)
+static void *user_ptr(const struct umm_h *restrict h, uint32_t b)
 {
     return blk_data(h, b) + umm_prefix(h);
 }
@@ -425,7 +425,7 @@ static int heap_ready_core(umm_heap *heap, struct umm_h *h)
 
 /* ---- the operations ------------------------------------------------------------ */
 
-static void *malloc_core(const struct umm_h *h, size_t size, uintptr_t owner)
+static void *malloc_core(const struct umm_h *restrict h, size_t size, uintptr_t owner)
 {
     if (size == 0)
         return NULL;
@@ -440,7 +440,7 @@ static void *malloc_core(const struct umm_h *h, size_t size, uintptr_t owner)
 }
 
 /* The block `ptr` names in `h`, or 0 after reporting why it is refused. */
-static uint32_t block_for_free_core(const struct umm_h *h, void *ptr, unsigned op)
+static uint32_t block_for_free_core(const struct umm_h *restrict h, void *ptr, unsigned op)
 {
     uint32_t b = umm_block_of_ptr_core(h, ptr);
     if (!b)
@@ -448,7 +448,7 @@ static uint32_t block_for_free_core(const struct umm_h *h, void *ptr, unsigned o
     return b;
 }
 
-static void free_core(const struct umm_h *h, void *ptr)
+static void free_core(const struct umm_h *restrict h, void *ptr)
 {
     uint32_t b = block_for_free_core(h, ptr, UMM_OP_FREE);
     if (!b || !instr_release(h, b, UMM_OP_FREE))
@@ -456,7 +456,7 @@ static void free_core(const struct umm_h *h, void *ptr)
     block_free_core(h, b);
 }
 
-static void *realloc_core(const struct umm_h *h, void *ptr, size_t size, uintptr_t owner)
+static void *realloc_core(const struct umm_h *restrict h, void *ptr, size_t size, uintptr_t owner)
 {
     if (!ptr)
         return malloc_core(h, size, owner);
@@ -518,7 +518,7 @@ static void *realloc_core(const struct umm_h *h, void *ptr, size_t size, uintptr
     return user_ptr(h, fresh);
 }
 
-static void *memalign_core(const struct umm_h *h, size_t align, size_t size, uintptr_t owner)
+static void *memalign_core(const struct umm_h *restrict h, size_t align, size_t size, uintptr_t owner)
 {
     if (align <= 8u)
         return malloc_core(h, size, owner);
@@ -553,7 +553,7 @@ static void *memalign_core(const struct umm_h *h, size_t align, size_t size, uin
     return user_ptr(h, b);
 }
 
-static size_t usable_size_core(const struct umm_h *h, void *ptr)
+static size_t usable_size_core(const struct umm_h *restrict h, void *ptr)
 {
     uint32_t b = umm_block_of_ptr_core(h, ptr);
     if (!b)
