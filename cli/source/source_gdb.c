@@ -36,6 +36,7 @@ struct gdb_source {
     size_t proven_read;   /* largest `m` that has succeeded */
     int multiprocess;     /* multiprocess+ negotiated: detach is D;1 */
     int running;          /* we resumed it and have not stopped it since */
+    int broken;           /* a send or receive failed: the stream is out of step */
     unsigned char *rx;    /* received, not yet consumed bytes */
     size_t rx_len, rx_cap;
     char *reply;          /* last decoded reply payload, NUL-terminated */
@@ -74,6 +75,7 @@ static int wire_send(struct gdb_source *g, const void *buf, size_t len, const ch
 {
     char err[160];
     if (net_send_all(g->fd, buf, len, g->timeout_ms, err, sizeof err) < 0) {
+        g->broken = 1;
         gdb_error(g, what, err);
         return -1;
     }
@@ -87,6 +89,7 @@ static int rx_fill(struct gdb_source *g, long long deadline, const char *what)
     char err[160];
     long long left = deadline - net_now_ms();
     if (left <= 0) {
+        g->broken = 1;
         hv_live_set_error(&g->live.base, "%s: no complete reply within %d ms",
                           what, g->timeout_ms);
         return -1;
@@ -98,6 +101,7 @@ static int rx_fill(struct gdb_source *g, long long deadline, const char *what)
     ssize_t n = net_recv_some(g->fd, g->rx + g->rx_len, g->rx_cap - g->rx_len,
                               (int)left, err, sizeof err);
     if (n < 0) {
+        g->broken = 1;
         if (net_now_ms() >= deadline)
             hv_live_set_error(&g->live.base, "%s: no complete reply within %d ms",
                               what, g->timeout_ms);
@@ -182,6 +186,7 @@ static int get_packet(struct gdb_source *g, const char *what)
         unsigned char *hash = memchr(g->rx, '#', g->rx_len);
         if (hash == NULL || (size_t)(hash - g->rx) + 3 > g->rx_len) {
             if (g->rx_len > GDB_MAX_PACKET) {
+                g->broken = 1;
                 gdb_error(g, what, "reply packet too long");
                 return -1;
             }
@@ -200,6 +205,7 @@ static int get_packet(struct gdb_source *g, const char *what)
             if (notification)
                 continue;
             if (++bad_checksums > GDB_RETRIES) {
+                g->broken = 1;
                 gdb_error(g, what, "reply checksums keep failing");
                 return -1;
             }
@@ -259,6 +265,7 @@ static int put_packet(struct gdb_source *g, const char *payload, const char *wha
                 return -1;
         }
     }
+    g->broken = 1;
     gdb_error(g, what, "peer keeps rejecting our packets");
     return -1;
 }
@@ -379,8 +386,8 @@ static int read_halted(struct gdb_source *g, uint64_t addr, unsigned char *out, 
 static int gdb_read(struct hv_source *src, uint64_t addr, void *out, size_t len)
 {
     struct gdb_source *g = to_gdb(src);
-    if (g->fd < 0) {
-        hv_live_set_error(src, "connection is closed");
+    if (g->broken) {
+        hv_live_set_error(src, "connection is out of step after an earlier error");
         return -1;
     }
     if (len == 0)
@@ -406,8 +413,8 @@ static int gdb_set_halted(struct hv_source *src, int halt)
     struct gdb_source *g = to_gdb(src);
     if (g->live.opt.halt_policy == HV_HALT_POLICY_NO_HALT)
         return 0;
-    if (g->fd < 0) {
-        hv_live_set_error(src, "connection is closed");
+    if (g->broken) {
+        hv_live_set_error(src, "connection is out of step after an earlier error");
         return -1;
     }
     if (halt && g->running)
@@ -430,7 +437,7 @@ static void gdb_free(struct gdb_source *g)
 static void gdb_close(struct hv_source *src)
 {
     struct gdb_source *g = to_gdb(src);
-    if (g->fd >= 0) {
+    if (g->fd >= 0 && !g->broken) {
         /* Best effort: a dead peer must not delay exit past the timeouts. */
         if (!g->running || interrupt_target(g) == 0)
             (void)transact(g, g->multiprocess ? "D;1" : "D", "cannot detach");

@@ -37,6 +37,7 @@ struct ocd_source {
     int timeout_ms;
     int big_endian;
     int halted_by_us;     /* we halted it: resume on set_halted(0)/close */
+    int broken;           /* a send or receive failed: the stream is out of step */
     char *rx;             /* received, not yet consumed bytes */
     size_t rx_len, rx_cap;
     char *result;         /* result text of the last command, NUL-terminated */
@@ -80,11 +81,13 @@ static long next_record(struct ocd_source *o, long long deadline, const char *wh
             return (long)(end - o->rx);
         scanned = o->rx_len;
         if (o->rx_len > OCD_MAX_REPLY) {
+            o->broken = 1;
             hv_live_set_error(&o->live.base, "%s: reply too long", what);
             return -1;
         }
         long long left = deadline - net_now_ms();
         if (left <= 0) {
+            o->broken = 1;
             hv_live_set_error(&o->live.base, "%s: no complete reply within %d ms",
                               what, o->timeout_ms);
             return -1;
@@ -97,6 +100,7 @@ static long next_record(struct ocd_source *o, long long deadline, const char *wh
         ssize_t n = net_recv_some(o->fd, o->rx + o->rx_len, o->rx_cap - o->rx_len,
                                   (int)left, err, sizeof err);
         if (n < 0) {
+            o->broken = 1;
             if (net_now_ms() >= deadline)
                 hv_live_set_error(&o->live.base, "%s: no complete reply within %d ms",
                                   what, o->timeout_ms);
@@ -129,6 +133,7 @@ static int ocd_command(struct ocd_source *o, const char *cmd, const char *what)
     int sent = net_send_all(o->fd, wire, (size_t)n, o->timeout_ms, err, sizeof err);
     free(wire);
     if (sent < 0) {
+        o->broken = 1;
         hv_live_set_error(&o->live.base, "%s: %s", what, err);
         return -1;
     }
@@ -228,8 +233,8 @@ static int parse_words(struct ocd_source *o, unsigned char *out, size_t count)
 static int ocd_read(struct hv_source *src, uint64_t addr, void *out, size_t len)
 {
     struct ocd_source *o = to_ocd(src);
-    if (o->fd < 0) {
-        hv_live_set_error(src, "connection is closed");
+    if (o->broken) {
+        hv_live_set_error(src, "connection is out of step after an earlier error");
         return -1;
     }
     if (len == 0)
@@ -299,8 +304,8 @@ static int ocd_set_halted(struct hv_source *src, int halt)
     struct ocd_source *o = to_ocd(src);
     if (o->live.opt.halt_policy == HV_HALT_POLICY_NO_HALT)
         return 0;
-    if (o->fd < 0) {
-        hv_live_set_error(src, "connection is closed");
+    if (o->broken) {
+        hv_live_set_error(src, "connection is out of step after an earlier error");
         return -1;
     }
     if (halt) {
@@ -341,7 +346,7 @@ static void ocd_free(struct ocd_source *o)
 static void ocd_close(struct hv_source *src)
 {
     struct ocd_source *o = to_ocd(src);
-    if (o->fd >= 0 && o->halted_by_us)
+    if (o->fd >= 0 && !o->broken && o->halted_by_us)
         (void)ocd_command(o, "resume", "cannot resume the target");
     ocd_free(o);
 }

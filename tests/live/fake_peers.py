@@ -56,6 +56,7 @@ class FakeServer:
         except OSError:
             return
         conn.settimeout(20)
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.conn = conn
         try:
             self.handler(self, conn)
@@ -162,9 +163,10 @@ def gdb_stub(memory, base=0, max_read=2048, mode="ok"):
                 if mode == "badsum_always":
                     last_good = pkt
             if mode == "split":
-                for i in range(0, len(pkt), 3):
+                for n, i in enumerate(range(0, len(pkt), 3)):
                     conn.sendall(pkt[i:i + 3])
-                    time.sleep(0.0005)
+                    if n % 64 == 0:
+                        time.sleep(0.0005)
             else:
                 conn.sendall(pkt)
 
@@ -258,9 +260,10 @@ def openocd_tcl(memory, base=0, mode="ok"):
                 note = (b"type target_event event halted\r\n\x1a"
                         b"type target_state state running\r\n\x1a")
                 out = note + out
-                for i in range(0, len(out), 7):
+                for n, i in enumerate(range(0, len(out), 7)):
                     conn.sendall(out[i:i + 7])
-                    time.sleep(0.0002)
+                    if n % 64 == 0:
+                        time.sleep(0.0005)
             else:
                 conn.sendall(out)
 

@@ -6,11 +6,12 @@
  * wire.
  *
  *   live-probe gdb|openocd TARGET [--timeout MS] [--no-halt] [--run-ms MS]
- *              [--reread] [--out FILE] ADDR:LEN...
+ *              [--reread] [--gap-ms MS] [--out FILE] ADDR:LEN...
  *
  * Prints `stats round_trips=N bytes=N chunk=N ms=N` (and per range
  * `stable`/`torn at 0x...` with --reread); errors are one line on stderr,
- * exit status 2.
+ * exit status 2.  --gap-ms waits between the read and the re-read, the way
+ * heapview decodes before it re-reads the control data.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -39,7 +40,7 @@ int main(int argc, char **argv)
     const char *kind = argv[1], *target = argv[2], *out_path = NULL;
     struct hv_live_options opt = { .timeout_ms = 5000, .halt_policy = HV_HALT_POLICY_HALT };
     int reread = 0;
-    long run_ms = 0;
+    long run_ms = 0, gap_ms = 0;
     struct hv_range ranges[MAX_RANGES];
     size_t nranges = 0;
     for (int i = 3; i < argc; i++) {
@@ -49,6 +50,8 @@ int main(int argc, char **argv)
             opt.halt_policy = HV_HALT_POLICY_NO_HALT;
         } else if (strcmp(argv[i], "--run-ms") == 0 && i + 1 < argc) {
             run_ms = atol(argv[++i]);
+        } else if (strcmp(argv[i], "--gap-ms") == 0 && i + 1 < argc) {
+            gap_ms = atol(argv[++i]);
         } else if (strcmp(argv[i], "--reread") == 0) {
             reread = 1;
         } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
@@ -103,6 +106,8 @@ int main(int argc, char **argv)
         if (out != NULL)
             fwrite(buf, 1, len, out);
         if (reread) {
+            struct timespec gap = { gap_ms / 1000, (gap_ms % 1000) * 1000000L };
+            nanosleep(&gap, NULL);
             uint64_t diff = 0;
             int rc = hv_source_reread_compare(src, ranges[r].address, len, buf, &diff);
             if (rc < 0) {
