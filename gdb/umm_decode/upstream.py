@@ -9,7 +9,7 @@ import struct
 from .errors import DecodeError
 from .memory import Memory
 from .model import Heap, Problem
-from .heap import cap_problems
+from .heap import attach_culprits, cap_problems
 from .walk import walk_blocks
 
 FREE_FLAG = 0x8000
@@ -49,6 +49,7 @@ def decode_upstream(read, pheap, numblocks, block_bytes=8, heap_size=None, name=
         if not b.free:
             b.user = b.address + 4
     check_free_list(heap, buf, hdr, block_bytes, numblocks)
+    attach_culprits(heap)
     cap_problems(heap)
     return heap
 

@@ -1,0 +1,155 @@
+"""umm.py inside GDB, on mkheap stopped at mkheap_stop(): the commands'
+output against the program's own record and against the offline decoder."""
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+import umm_decode as U
+
+from conftest import GDB_DIR, mkheap
+
+GDB = os.environ.get('GDB', 'gdb-multiarch')
+UMM_PY = os.path.join(GDB_DIR, 'umm.py')
+MARK = '@@umm-test@@'
+
+
+def run_gdb(variant, scenario, outdir, commands, stop=True, timeout=120):
+    """Runs `commands` at mkheap_stop (or before `run` when stop is False);
+    returns (outputs per command, whole stdout, stderr)."""
+    exe = mkheap(variant)
+    if not os.path.exists(exe):
+        pytest.fail('%s is missing: build it with make test-gdb' % exe)
+    argv = [GDB, '-batch', '-nx', '-ex', 'set pagination off', '-ex', 'set width 0',
+            '-ex', 'source ' + UMM_PY]
+    if stop:
+        argv += ['-ex', 'break mkheap_stop', '-ex', 'run']
+    for c in commands:
+        argv += ['-ex', 'echo %s\\n' % MARK, '-ex', c]
+    argv += ['-ex', 'echo %s\\n' % MARK]
+    if stop:
+        argv += ['-ex', 'kill']
+    argv += ['--args', exe, scenario, str(outdir), '--stop']
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    parts = proc.stdout.split(MARK + '\n')
+    return parts[1:-1] if len(parts) > 2 else parts[1:], proc.stdout, proc.stderr
+
+
+def load_record(outdir, scenario):
+    with open(os.path.join(outdir, scenario + '.json'), encoding='utf-8') as f:
+        record = json.load(f)
+    with open(os.path.join(outdir, scenario + '.bin'), 'rb') as f:
+        data = f.read()
+    reader = U.ImageReader()
+    for h in record['heaps']:
+        reader.add(h['region'], data[h['file_offset']:h['file_offset'] + h['region_bytes']])
+    return record, reader
+
+
+def strip_names(doc):
+    for h in doc['heaps']:
+        h['name'] = None
+        for b in h['blocks']:
+            b['owner_name'] = None
+        for p in h['problems']:
+            if 'culprit' in p:
+                p['culprit']['owner'] = None
+            p['message'] = None
+    return doc
+
+
+@pytest.mark.parametrize('variant', ['rel', 'instr'])
+@pytest.mark.parametrize('scenario', ['fragmented', 'multi', 'wide', 'overrun'])
+def test_walk_json_agrees_with_program_and_decoder(tmp_path, variant, scenario):
+    (out,), stdout, stderr = run_gdb(variant, scenario, tmp_path, ['umm-walk --json'])
+    doc = json.loads(out)
+    record, reader = load_record(tmp_path, scenario)
+    # The program's own truth: its heaps and live pointers.
+    assert sorted(h['address'] for h in doc['heaps']) == sorted(h['ctl'] for h in record['heaps'])
+    for h in record['heaps']:
+        (dh,) = [x for x in doc['heaps'] if x['address'] == h['ctl']]
+        prefix = 0
+        if 'poison' in dh['flags'] or 'owners' in dh['flags']:
+            prefix = (8 + record['ptr_bytes'] + 4 + 7) & ~7
+        users = {b['address'] + 2 * dh['index_bytes'] + prefix
+                 for b in dh['blocks'] if b['state'] == 'used'}
+        assert users == {a['ptr'] for a in h['live']}
+        assert dh['used_entries'] == len(h['live'])
+        if variant == 'instr':
+            for b in dh['blocks']:
+                if b['state'] == 'used':
+                    assert re.match(r'^take\+0x[0-9a-f]+ \(mkheap\.c:\d+\)$', b['owner_name']), b
+    # The offline decoder on the bytes the program dumped says the same.
+    offline = U.document(U.heap_document(U.decode_heap(reader, h['address'], h['name']))
+                         for h in doc['heaps'])
+    assert strip_names(doc) == strip_names(offline)
+
+
+def test_text_commands(tmp_path):
+    cmds = ['umm-info', 'umm-check', 'umm-map', 'umm-top',
+            'umm-walk --used --min-size 32', 'umm-walk --free',
+            'python print(MEMORY.reads)', 'umm-walk', 'python print(MEMORY.reads)']
+    outs, stdout, stderr = run_gdb('instr', 'overrun', tmp_path, cmds)
+    info, check, hmap, top, walk_used, walk_free, reads1, walk, reads2 = outs
+    record, reader = load_record(tmp_path, 'overrun')
+    h = record['heaps'][0]
+    heap = U.decode_heap(reader, h['ctl'])
+    m = heap.metrics()
+    assert 'used      %d blocks, %d bytes' % (m['used_entries'], m['used_bytes']) in info
+    assert 'counters  alloc 3, free 0' in info
+    victim = [b for b in heap.blocks if b.user == h['damage'][0]['ptr']][0]
+    assert re.search(r'overrun at 0x%x \(block %d\): .*24-byte region allocated by take\+0x'
+                     % (h['damage'][0]['address'], victim.index), check)
+    assert 'culprit: block %d at 0x%x, owner take+0x' % (victim.index, victim.address) in check
+    assert '!' in hmap
+    assert re.search(r'\s+%d\s+3\s+%d  take\+0x' % (m['used_bytes'], 104), top)
+    assert all(int(line.split()[2]) >= 32 and line.split()[3] == 'used'
+               for line in walk_used.splitlines()[2:-1])
+    assert len(walk_free.splitlines()) == 2 + m['free_entries'] + 2   # title, header, rows, summary, problems
+    # Reads are cached while the target stays stopped.
+    assert int(reads1) > 0 and reads2 == reads1
+    assert 'Traceback' not in stderr
+
+
+def test_umm_block(tmp_path):
+    outs, _, stderr = run_gdb('instr', 'several', tmp_path, [])
+    record, _ = load_record(tmp_path, 'several')
+    ptr = record['heaps'][0]['live'][4]['ptr']
+    outs, _, stderr = run_gdb('instr', 'several', tmp_path,
+                              ['umm-block 0x%x' % (ptr + 7), 'umm-block 0x10'])
+    assert 'offset 7 into the user data at 0x%x' % ptr in outs[0]
+    assert 'owner take+0x' in outs[0] and 'before: block' in outs[0]
+    assert 'umm-block: 0x10 is not inside any heap block' in stderr
+
+
+def test_errors_are_one_line(tmp_path):
+    cmds = ['umm-walk --heap 0x10', 'umm-walk --bogus', 'umm-walk --heap no_such_symbol',
+            'umm-walk --min-size lots', 'umm-walk --used --free']
+    outs, stdout, stderr = run_gdb('rel', 'several', tmp_path, cmds)
+    lines = [l for l in stderr.splitlines() if l.startswith('umm-walk')]
+    assert len(lines) == 5
+    assert lines[0].startswith('umm-walk: cannot read') or 'heap at 0x10' in lines[0]
+    assert "unknown option '--bogus'" in lines[1]
+    assert "cannot evaluate 'no_such_symbol'" in lines[2]
+    assert 'Traceback' not in stderr and 'Python Exception' not in stderr
+
+
+def test_before_run_and_after_damage(tmp_path):
+    # Before `run` the ELF's umm_heap_list is 0: a one-line error, not a crash.
+    _, stdout, stderr = run_gdb('rel', 'several', tmp_path, ['umm-walk'], stop=False)
+    assert 'umm-walk: umm_heap_list is empty: no heap is initialised yet' in stderr
+    # Writing the target invalidates the cache; a header pointing backwards
+    # (a would-be loop) is a problem, and the walk still ends.
+    outs, stdout, stderr = run_gdb('rel', 'several', tmp_path, [
+        'umm-check',
+        'python import struct; ctl = int(gdb.parse_and_eval("heap_small.ctl"));'
+        ' cb = struct.unpack("<H", bytes(gdb.selected_inferior().read_memory(ctl + 10, 2)))[0];'
+        ' gdb.selected_inferior().write_memory(ctl + cb + 8 * 2, struct.pack("<H", 1))',
+        'umm-check', 'umm-walk --json'])
+    assert ': ok (' in outs[0]
+    assert 'header at' in outs[2] and 'does not move forward' in outs[2]
+    doc = json.loads(outs[3])
+    assert doc['heaps'][0]['problems']
+    assert 'Traceback' not in stderr

@@ -1,0 +1,94 @@
+"""Upstream umm_malloc heaps, built here from the facts in
+/work/shared/UPSTREAM-UMM.md (no upstream code is used)."""
+import struct
+
+import pytest
+
+import umm_decode as U
+
+
+def upstream_image(n, layout, bs=8):
+    """n blocks of bs bytes: block 0 sentinel, `layout` = [(blocks, free)] for
+    the real blocks, then the last block.  The free list links the free blocks
+    in address order; block 0 holds its head and tail."""
+    buf = bytearray(n * bs)
+    idx, prev = 1, 0
+    free = []
+    for blocks, is_free in layout:
+        nxt = idx + blocks
+        struct.pack_into('<HH', buf, idx * bs, nxt | (0x8000 if is_free else 0), prev)
+        if is_free:
+            free.append(idx)
+        prev, idx = idx, nxt
+    assert idx == n - 1
+    struct.pack_into('<HH', buf, idx * bs, 0, prev)
+    struct.pack_into('<HH', buf, 0, 1, 0)
+    struct.pack_into('<HH', buf, 4, free[0] if free else 0, free[-1] if free else 0)
+    for i, b in enumerate(free):
+        struct.pack_into('<HH', buf, b * bs + 4, free[i + 1] if i + 1 < len(free) else 0,
+                         free[i - 1] if i else 0)
+    return bytes(buf)
+
+
+def decode(data, n, bs=8, base=0x3FFE8000):
+    return U.decode_upstream(U.ImageReader([(base, data)]), base, n, bs, len(data), 'umm_heap_current')
+
+
+def test_initial_heap_matches_the_documented_bytes():
+    n = 1024
+    data = upstream_image(n, [(n - 2, True)])
+    # UPSTREAM-UMM.md: block0 {1, 0, 1, 1}, block1 {(n-1)|0x8000, 0, 0, 0}, last {0, 1, 0, 0}
+    assert struct.unpack_from('<HHHH', data, 0) == (1, 0, 1, 1)
+    assert struct.unpack_from('<HHHH', data, 8) == ((n - 1) | 0x8000, 0, 0, 0)
+    assert struct.unpack_from('<HHHH', data, 8 * (n - 1)) == (0, 1, 0, 0)
+    heap = decode(data, n)
+    assert heap.problems == []
+    assert [(b.index, b.size, b.free) for b in heap.blocks] == [(1, 8 * (n - 2), True)]
+    doc = U.heap_document(heap)
+    assert doc['format'] == 'upstream' and doc['address'] == 0x3FFE8000
+    assert doc['largest_alloc'] == 8 * (n - 2) - 4
+    assert doc['fragmentation'] == 0 and doc['requested_bytes'] is None
+
+
+def test_reference_fragmentation_points():
+    n = 0x2000
+    sparse = [(1, i % 2 == 1) for i in range(n - 2)]
+    heap = decode(upstream_image(n, sparse), n)
+    assert heap.problems == []
+    assert heap.metrics()['fragmentation'] == 99     # "fully sparse -> 99"
+    full = decode(upstream_image(n, [(n - 2, False)]), n)
+    assert full.metrics()['fragmentation'] == 0      # "full -> 0"
+
+
+@pytest.mark.parametrize('bs', [8, 12, 16])
+def test_block_sizes_and_user_pointers(bs):
+    layout = [(2, False), (3, True), (1, False), (4, False), (2, True), (5, False)]
+    n = 2 + sum(u for u, _ in layout)
+    heap = decode(upstream_image(n, layout, bs), n, bs)
+    assert heap.problems == []
+    assert [(b.index, b.size // bs, b.free) for b in heap.blocks] == \
+        [(1, 2, False), (3, 3, True), (6, 1, False), (7, 4, False), (11, 2, True), (13, 5, False)]
+    assert [b.user - b.address for b in heap.blocks if not b.free] == [4] * 4
+
+
+def test_damage_is_reported_not_followed():
+    layout = [(2, False), (3, True), (1, False), (4, True), (2, False)]
+    n = 2 + sum(u for u, _ in layout)
+    data = bytearray(upstream_image(n, layout))
+    struct.pack_into('<H', data, 3 * 8 + 4, 3)              # free list loops on block 3
+    heap = decode(bytes(data), n)
+    kinds = [p.kind for p in heap.problems]
+    assert 'freelist' in kinds
+    data = bytearray(upstream_image(n, layout))
+    struct.pack_into('<HH', data, 7 * 8, 2, 0x4141)         # block 7's header overwritten
+    heap = decode(bytes(data), n)
+    assert any(p.kind == 'header' and p.block == 7 for p in heap.problems)
+    assert [b.index for b in heap.blocks] == [1, 3, 6, 7, 11]   # resynchronised
+    # The used block just before the damaged header is the likely writer.
+    culprits = {p.culprit.block for p in heap.problems if p.culprit is not None}
+    assert culprits == {6}
+
+
+def test_uninitialised_heap_is_an_error():
+    with pytest.raises(U.DecodeError, match='not initialised'):
+        decode(bytes(64), 8)
