@@ -31,7 +31,8 @@ get() { awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "$2"; }
 # replay.c and not the allocator's) is subtracted from the total.
 instr_per_op() { # backend trace ops
     local cg="$out/callgrind.$1.$(basename "$2" .trace).out"
-    valgrind --tool=callgrind --collect-atstart=no --toggle-collect='bench_op_*' \
+    # LD_BIND_NOW: no lazy PLT resolution inside the first call of each kind.
+    LD_BIND_NOW=1 valgrind --tool=callgrind --collect-atstart=no --toggle-collect='bench_op_*' \
         --callgrind-out-file="$cg" "$replay" --backend "$1" --callgrind "$2" \
         >"$cg.stdout" 2>"$cg.stderr" || { echo "bench: valgrind failed on '$2':" >&2; tail -5 "$cg.stderr" >&2; return 1; }
     awk -v ops="$3" '
@@ -43,22 +44,36 @@ instr_per_op() { # backend trace ops
             }
             return s
         }
+        function harness(f) { return f ~ /^(bench_op_|umm_backend_|libc_backend_)/ }
         /^totals:/ { total = $2 }
         /^summary:/ { if (total == "") total = $2 }
         /^fn=/ { fn = name(substr($0, 4)); next }
-        /^cfn=/ { name(substr($0, 5)); next }     # may define a name first
-        /^calls=/ { skip = 1; next }
+        /^cfn=/ { cfn = name(substr($0, 5)); next }
+        /^calls=/ { split(substr($0, 7), c, " "); ncalls = c[1]; skip = 1; next }
         /^([+-]?[0-9]|\*)/ {
-            if (skip) { skip = 0; next }
-            if (fn ~ /^(bench_op_|umm_backend_|libc_backend_)/) harness += $2
+            if (skip) {                    # inclusive cost of the call just named
+                skip = 0
+                # harness -> allocator: that call is one operation of this kind
+                if (harness(fn) && !harness(cfn)) {
+                    kind = fn; sub(/^.*_/, "", kind)
+                    by_kind[kind] += $2; calls_of[kind] += ncalls
+                }
+                next
+            }
+            if (harness(fn)) self_harness += $2
             next
         }
         END {
             if (total == "" || ops == 0) exit 1
-            printf "%.1f %.1f\n", (total - harness) / ops, harness / ops
+            printf "%.1f %.1f", (total - self_harness) / ops, self_harness / ops
+            for (k in by_kind)
+                printf " %s:%.0f:%d", k, by_kind[k] / calls_of[k], calls_of[k]
+            printf "\n"
         }' "$cg"
 }
 
+# "malloc:230:93466 free:200:93201" -> "malloc 230 (93466 calls), free 200 (93201 calls)"
+kinds() { tr ' ' '\n' <<<"$1" | sort | awk -F: 'NF == 3 { printf "%s%s %s (%d calls)", n++ ? ", " : "", $1, $2, $3 }'; }
 fmt() { [ -n "${1:-}" ] && printf '%s' "$1" || printf 'n/a'; }
 verdict() { # value op target  ->  PASS/FAIL (value <= target)
     awk -v v="$1" -v t="$2" 'BEGIN { if (v == "" || v == "n/a" || v == "none") print "FAIL"; else print (v + 0 <= t + 0) ? "PASS" : "FAIL" }'
@@ -92,10 +107,10 @@ for trace in "$@"; do
     fi
     ops=$(get ops "$l")
     heap=$(get heap_bytes "$l")
-    ui="" li="" uh="" lh=""
+    ui="" li="" uh="" lh="" ukinds="" lkinds=""
     if [ $have_valgrind -eq 1 ]; then
-        if [ $has_umm -eq 1 ]; then read -r ui uh < <(instr_per_op umm "$trace" "$ops") || status=1; fi
-        read -r li lh < <(instr_per_op libc "$trace" "$ops") || status=1
+        if [ $has_umm -eq 1 ]; then read -r ui uh ukinds < <(instr_per_op umm "$trace" "$ops") || status=1; fi
+        read -r li lh lkinds < <(instr_per_op libc "$trace" "$ops") || status=1
     fi
     tf=$(target_failures "$name") th=$(target_heap "$name")
     echo
@@ -123,6 +138,8 @@ for trace in "$@"; do
              "memalign $(get failures_memalign "$u"), realloc $(get failures_realloc "$u")"
     fi
     echo "  worst libc op: line $(get cycles_worst_line "$l"): $(get cycles_worst_op "$l" | cut -d' ' -f2-)"
+    [ -n "$ukinds" ] && echo "  heapview instructions per call: $(kinds "$ukinds")"
+    [ -n "$lkinds" ] && echo "  libc instructions per call:     $(kinds "$lkinds")"
     [ -n "$uh$lh" ] && echo "  (replayer dispatch excluded from instructions/op: ${uh:-n/a} heapview, ${lh:-n/a} libc)"
 done
 echo

@@ -307,6 +307,7 @@ struct replay {
     const struct trace *trace;
     struct slot *slots;        /* indexed by ID */
     uint64_t *min_cycles;      /* per op, when timing */
+    size_t *freed_bytes;       /* per op, when timing: size of the block a free released */
     int timing;
     uint64_t failures;
     uint64_t fail_by_kind[OP_KINDS];
@@ -381,6 +382,8 @@ static void replay_once(struct replay *r)
         if (op->kind == OP_FREE) {
             if (s->ptr)
                 verify_slot(r, op, op->id, s->size);
+            if (r->freed_bytes)
+                r->freed_bytes[i] = s->size;
             run_call(r, i, op, s->ptr);
             s->ptr = NULL;
             s->size = 0;
@@ -545,7 +548,8 @@ int main(int argc, char **argv)
 
     if (cycles_runs) {
         r.min_cycles = malloc(t.op_count * sizeof *r.min_cycles);
-        if (!r.min_cycles) {
+        r.freed_bytes = calloc(t.op_count, sizeof *r.freed_bytes);
+        if (!r.min_cycles || !r.freed_bytes) {
             fprintf(stderr, "replay: out of memory\n");
             return 2;
         }
@@ -576,7 +580,8 @@ int main(int argc, char **argv)
         printf("cycles_mean %.1f\ncycles_worst %" PRIu64 "\n", sum / (double)t.op_count, worst);
         printf("cycles_worst_line %" PRIu32 "\ncycles_worst_op %c %s ID %" PRIu32 " size %zu",
                w->line, op_letters[w->kind], op_names[w->kind], w->id,
-               w->kind == OP_CALLOC ? w->arg * w->size : w->size);
+               w->kind == OP_CALLOC ? w->arg * w->size
+               : w->kind == OP_FREE ? r.freed_bytes[worst_index] : w->size);
         if (w->kind == OP_MEMALIGN)
             printf(" align %zu", w->arg);
         printf("\n");
@@ -626,6 +631,7 @@ int main(int argc, char **argv)
         }
     }
     free(r.min_cycles);
+    free(r.freed_bytes);
     free(r.slots);
     free(t.ops);
     return 0;
