@@ -69,7 +69,12 @@ $(foreach cpu,$(SIZE_CPUS),$(eval $(call size_rules,$(cpu))))
 
 SIZE_ELFS := $(SIZE_CPUS:%=$(BENCH_OUT)/size-%/firmware.elf)
 
-size: $(SIZE_ELFS)
+size-elfs: $(SIZE_ELFS)
+	@:
+# The cross compilers may still have to be installed: deps first, then build.
+size:
+	$(Q)scripts/deps.sh bench
+	$(Q)$(MAKE) --no-print-directory size-elfs
 	$(Q)bench/size-report.sh $(foreach cpu,$(SIZE_CPUS),$(cpu)=$(BENCH_OUT)/size-$(cpu)/firmware.map)
 
 # ---- lib-cross / test-cross: freestanding cross-compilation ---------------
@@ -83,7 +88,7 @@ test-cross:
 	$(Q)bench/cross-check.sh $(BENCH_CROSS_ARGS)
 
 TEST_SUITES += cross
-.PHONY: lib-cross test-cross
+.PHONY: lib-cross test-cross size-elfs
 
 # ---- test-replay: the replayer itself -------------------------------------
 

@@ -86,7 +86,7 @@ row() { # label umm libc target verdict
 }
 
 echo "heapview allocator benchmark: release build, x86-64 -O2; libc malloc for reference"
-echo "cycles: rdtsc with lfence, least of 5 replays per operation, timer overhead subtracted"
+echo "cycles: TSC ticks (rdtsc between lfences), least of 5 replays per operation, timer overhead subtracted"
 status=0
 for trace in "$@"; do
     name=$(basename "$trace")
