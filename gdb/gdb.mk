@@ -21,11 +21,26 @@ $(GDB_BUILD)/mkheap-instr: gdb/tests/mkheap.c $(LIB_INSTR_A) lib/umm_malloc.h
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -DUMM_INSTRUMENT $(LIB_INC) $< $(LIB_INSTR_A) $(LDFLAGS) -lpthread -o $@
 
+# Benchmark firmware for QEMU, built with tests/firmware's start-up, linker
+# script and flags (FW_* come from tests/firmware/firmware.mk, read after this
+# fragment, so they appear only inside recipes).
+GDB_BENCH_FW := $(GDB_BUILD)/bench-fw.elf
+$(GDB_BENCH_FW): gdb/tests/bench_fw.c $(LIB_SRCS) $(LIB_HDRS) tests/firmware/startup.c \
+		tests/firmware/hv_io.c tests/firmware/hv_checkpoint.c tests/firmware/cm3.ld
+	@mkdir -p $(dir $@)
+	$(Q)$(FW_CC) $(FW_CFLAGS) $(FW_LDFLAGS) gdb/tests/bench_fw.c $(LIB_SRCS) \
+		tests/firmware/startup.c tests/firmware/hv_io.c tests/firmware/hv_checkpoint.c -o $@
+
 ALL_TARGETS += $(GDB_FORMAT_PY)
 TEST_SUITES += gdb
 
 .PHONY: test-gdb bench-gdb install-gdb uninstall-gdb
-test-gdb: $(GDB_FORMAT_PY) $(GDB_MKHEAP)
+# The instrumented program and the firmwares are built on a best-effort basis:
+# when one cannot be built, the tests that need it fail and say which file
+# is missing, and the rest of the suite still runs.
+test-gdb: $(GDB_FORMAT_PY) $(GDB_BUILD)/mkheap-rel
+	-$(Q)$(MAKE) --no-print-directory $(GDB_BUILD)/mkheap-instr
+	-$(Q)if command -v $(FW_CC) >/dev/null 2>&1; then $(MAKE) --no-print-directory firmware; fi
 	$(Q)HEAPVIEW_BUILD=$(BUILD) GDB=$(GDB_GDB) $(GDB_PYTHON) -m pytest -q -p no:cacheprovider gdb/tests
 
 # umm-walk over a 256 KiB heap with ~30,000 blocks, timed inside GDB.
@@ -36,7 +51,9 @@ GDB_INSTALL_DIR = $(DESTDIR)$(PREFIX)/share/heapview/gdb
 install-gdb: $(GDB_FORMAT_PY)
 	install -d $(GDB_INSTALL_DIR) $(GDB_INSTALL_DIR)/umm_decode
 	install -m 644 gdb/umm.py $(GDB_INSTALL_DIR)/umm.py
-	install -m 644 $(GDB_PKG_PY) $(GDB_FORMAT_PY) $(GDB_INSTALL_DIR)/umm_decode/
-	install -m 644 gdb/heapview-gdbinit $(GDB_INSTALL_DIR)/heapview-gdbinit
+	install -m 644 $(sort $(GDB_PKG_PY) $(GDB_FORMAT_PY)) $(GDB_INSTALL_DIR)/umm_decode/
+	printf '%s\n' '# heapview GDB commands: add this line to ~/.gdbinit' \
+		'source $(PREFIX)/share/heapview/gdb/umm.py' > $(GDB_INSTALL_DIR)/heapview.gdbinit
+	@echo 'install-gdb: add "source $(PREFIX)/share/heapview/gdb/umm.py" to ~/.gdbinit'
 uninstall-gdb:
 	rm -rf $(DESTDIR)$(PREFIX)/share/heapview/gdb

@@ -223,7 +223,7 @@ def find_targets(spec, command):
         if default is not None and 'ctl' in _fields(default.type):
             names[int(default['ctl'])] = 'umm_heap_default'
         addrs, error = U.follow_heap_list(MEMORY, int(head))
-        targets = [Target('heapview', names.get(a, 'umm_heap_list[%d]' % i), a)
+        targets = [Target('heapview', names.get(a) or _handle_name(a) or 'umm_heap_list[%d]' % i, a)
                    for i, a in enumerate(addrs)]
         errors = ['%s: umm_heap_list: %s' % (command, error)] if error else []
         if not targets and not errors:
@@ -237,6 +237,27 @@ def find_targets(spec, command):
             raise gdb.GdbError('%s: %s' % (command, err)) from None
     raise gdb.GdbError('%s: no heap found: no umm_heap_list or umm_heap_current symbol '
                        '(name one with --heap ADDR|SYMBOL)' % command)
+
+
+def _handle_name(ctl):
+    """The UMM_HEAP_DEFINE handle of a heap: its region is NAME_storage and
+    NAME.ctl points back at the control block.  None when that is not so."""
+    try:
+        region = U.read_ctl(MEMORY, ctl).region
+        text = gdb.execute('info symbol 0x%x' % region, to_string=True).strip()
+    except (U.DecodeError, gdb.error):
+        return None
+    sym = text.split(' in section ')[0]
+    if ' ' in sym or not sym.endswith('_storage'):
+        return None
+    name = sym[:-len('_storage')]
+    value = _value(name)
+    try:
+        if value is not None and 'ctl' in _fields(value.type) and int(value['ctl']) == ctl:
+            return name
+    except gdb.error:
+        pass
+    return None
 
 
 def decode(target):

@@ -65,5 +65,48 @@ def document(heap_docs):
     return {'schema': SCHEMA, 'tool': TOOL, 'heaps': list(heap_docs)}
 
 
+def _inline(value):
+    """One JSON value on one line, `, ` and `: ` between items."""
+    return json.dumps(value, separators=(', ', ': '))
+
+
+def _num(value):
+    return 'null' if value is None else str(value)
+
+
+def _block_line(b):
+    # The hot path (tens of thousands of blocks): formatted by hand, same
+    # text json.dumps would give for the dict.
+    name = b['owner_name']
+    return ('{"index": %d, "address": %d, "size": %d, "state": "%s", "requested": %s, '
+            '"seq": %s, "owner": %s, "owner_name": %s}'
+            % (b['index'], b['address'], b['size'], b['state'], _num(b['requested']),
+               _num(b['seq']), _num(b['owner']), 'null' if name is None else json.dumps(name)))
+
+
 def to_json(doc):
-    return json.dumps(doc, indent=2) + '\n'
+    """The document laid out as cli/JSON.md shows it: one key per line, and
+    each flag list, counter set, fault, problem and block on a line of its own."""
+    out = ['{', '  "schema": %s,' % _inline(doc['schema']), '  "tool": %s,' % _inline(doc['tool'])]
+    heaps = doc['heaps']
+    if not heaps:
+        out.append('  "heaps": []')
+    else:
+        out.append('  "heaps": [')
+        for hi, h in enumerate(heaps):
+            out.append('    {')
+            keys = list(h)
+            for key in keys:
+                value = h[key]
+                comma = ',' if key != keys[-1] else ''
+                if key in ('problems', 'blocks') and value:
+                    lines = [_block_line(v) if key == 'blocks' else _inline(v) for v in value]
+                    out.append('      "%s": [' % key)
+                    out.append(',\n'.join('        ' + line for line in lines))
+                    out.append('      ]' + comma)
+                else:
+                    out.append('      "%s": %s%s' % (key, _inline(value), comma))
+            out.append('    }' + (',' if hi + 1 < len(heaps) else ''))
+        out.append('  ]')
+    out.append('}')
+    return '\n'.join(out) + '\n'
