@@ -37,7 +37,22 @@ struct heap_state {
     size_t freed_count;
     struct { const char *kind; void *ptr; uintptr_t address; } damage[4];
     size_t damage_count;
+    int upstream;           /* an upstream umm_malloc heap built by hand */
 };
+
+/*
+ * An upstream umm_malloc heap, laid out by hand from the facts in
+ * /work/shared/UPSTREAM-UMM.md (8-byte blocks of {next, prev, next_free,
+ * prev_free} u16 indices), found through upstream's descriptor name.
+ */
+struct umm_heap_config_upstream {
+    void *pheap;
+    size_t heap_size;
+    uint16_t numblocks;
+};
+struct umm_heap_config_upstream umm_heap_current;
+static uint64_t upstream_region[4096 / 8];
+static umm_heap upstream_handle = UMM_HEAP_INITIALIZER(upstream_region, sizeof(upstream_region));
 
 UMM_HEAP_DEFINE(heap_small, 16384);
 UMM_HEAP_DEFINE(heap_second, 4096);
@@ -69,6 +84,53 @@ static struct heap_state *state_new(const char *name, umm_heap *heap)
     }
     umm_multi_init(heap);
     return s;
+}
+
+static void upstream_set(uint16_t index, uint16_t next, uint16_t prev, uint16_t next_free,
+                         uint16_t prev_free)
+{
+    uint16_t *b = (uint16_t *)(void *)&upstream_region[index];
+    b[0] = next;
+    b[1] = prev;
+    b[2] = next_free;
+    b[3] = prev_free;
+}
+
+static void upstream_build(struct heap_state *s)
+{
+    /* Blocks 1..: used 3, free 5, used 1, used 2, free 10, used 4, free to
+     * the end; the free list runs 4 -> 11 -> 25 in address order. */
+    static const struct { uint16_t blocks; int free; } layout[] = {
+        { 3, 0 }, { 5, 1 }, { 1, 0 }, { 2, 0 }, { 10, 1 }, { 4, 0 }, { 0, 1 },
+    };
+    const uint16_t numblocks = (uint16_t)(sizeof(upstream_region) / 8u);
+    uint16_t index = 1, prev = 0, free_prev = 0;
+    uint16_t free_first = 0;
+    for (size_t i = 0; i < sizeof(layout) / sizeof(layout[0]); i++) {
+        uint16_t blocks = layout[i].blocks ? layout[i].blocks : (uint16_t)(numblocks - 1u - index);
+        uint16_t next = (uint16_t)(index + blocks);
+        if (layout[i].free) {
+            upstream_set(index, (uint16_t)(next | 0x8000u), prev, 0, free_prev);
+            if (free_prev != 0) {
+                ((uint16_t *)(void *)&upstream_region[free_prev])[2] = index;
+            } else {
+                free_first = index;
+            }
+            free_prev = index;
+        } else {
+            upstream_set(index, next, prev, 0, 0);
+            s->live[s->live_count].ptr = (uint8_t *)&upstream_region[index] + 4;
+            s->live[s->live_count].size = blocks * 8u - 4u;
+            s->live_count++;
+        }
+        prev = index;
+        index = next;
+    }
+    upstream_set(0, 1, 0, free_first, free_prev);
+    upstream_set(index, 0, prev, 0, 0);
+    umm_heap_current.pheap = upstream_region;
+    umm_heap_current.heap_size = sizeof(upstream_region);
+    umm_heap_current.numblocks = numblocks;
 }
 
 static void *take(struct heap_state *s, size_t size)
@@ -121,7 +183,18 @@ static void scenario_fragmented(struct heap_state *s, size_t count)
 
 static int build(const char *name)
 {
-    if (strcmp(name, "empty") == 0) {
+    if (strcmp(name, "upstream") == 0) {
+        struct heap_state *s = &states[state_count++];
+        s->name = "umm_heap_current";
+        s->heap = &upstream_handle;
+        s->upstream = 1;
+        s->live = calloc(MAX_LIVE, sizeof(*s->live));
+        s->freed = calloc(MAX_LIVE, sizeof(*s->freed));
+        if (s->live == NULL || s->freed == NULL) {
+            return -1;
+        }
+        upstream_build(s);
+    } else if (strcmp(name, "empty") == 0) {
         state_new("heap_small", &heap_small);
     } else if (strcmp(name, "several") == 0) {
         struct heap_state *s = state_new("heap_small", &heap_small);
@@ -247,9 +320,11 @@ static int write_files(const char *dir, const char *name)
                 s->name, (uintmax_t)(uintptr_t)s->heap->pheap, s->heap->heap_size,
                 (uintmax_t)(uintptr_t)s->heap->ctl, offset);
         for (size_t i = 0; i < s->live_count; i++) {
+            /* The allocator knows nothing of the hand-built upstream heap. */
+            size_t usable = s->upstream ? s->live[i].size
+                                        : umm_multi_usable_size(s->heap, s->live[i].ptr);
             fprintf(js, "%s{\"ptr\": %ju, \"size\": %zu, \"usable\": %zu}", i ? ", " : "",
-                    (uintmax_t)(uintptr_t)s->live[i].ptr, s->live[i].size,
-                    umm_multi_usable_size(s->heap, s->live[i].ptr));
+                    (uintmax_t)(uintptr_t)s->live[i].ptr, s->live[i].size, usable);
         }
         fprintf(js, "],\n   \"freed\": [");
         for (size_t i = 0; i < s->freed_count; i++) {

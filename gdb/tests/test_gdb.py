@@ -153,3 +153,19 @@ def test_before_run_and_after_damage(tmp_path):
     doc = json.loads(outs[3])
     assert doc['heaps'][0]['problems']
     assert 'Traceback' not in stderr
+
+
+def test_upstream_heap_through_umm_heap_current(tmp_path):
+    outs, stdout, stderr = run_gdb('rel', 'upstream', tmp_path,
+                                   ['umm-walk --json --heap umm_heap_current', 'umm-check --heap umm_heap_current'])
+    doc = json.loads(outs[0])
+    record, reader = load_record(tmp_path, 'upstream')
+    h = record['heaps'][0]
+    (dh,) = doc['heaps']
+    assert (dh['format'], dh['name'], dh['address'], dh['size']) == \
+        ('upstream', 'umm_heap_current', h['region'], h['region_bytes'])
+    assert {b['address'] + 4 for b in dh['blocks'] if b['state'] == 'used'} == {a['ptr'] for a in h['live']}
+    offline = U.document([U.heap_document(U.decode_upstream(
+        reader, h['region'], h['region_bytes'] // 8, 8, h['region_bytes'], 'umm_heap_current'))])
+    assert doc == offline
+    assert ': ok (' in outs[1]

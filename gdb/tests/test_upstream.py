@@ -92,3 +92,16 @@ def test_damage_is_reported_not_followed():
 def test_uninitialised_heap_is_an_error():
     with pytest.raises(U.DecodeError, match='not initialised'):
         decode(bytes(64), 8)
+
+
+def test_hand_built_upstream_heap_from_the_c_program(capture):
+    cap = capture('rel', 'upstream')
+    h = cap.heaps[0]
+    heap = U.decode_upstream(cap.reader, h['region'], h['region_bytes'] // 8, 8, h['region_bytes'])
+    assert heap.problems == []
+    assert {b.user for b in heap.blocks if not b.free} == {a['ptr'] for a in h['live']}
+    for b in heap.blocks:
+        if not b.free:
+            (a,) = [a for a in h['live'] if a['ptr'] == b.user]
+            assert b.size - 4 == a['size']
+    assert [b.size // 8 for b in heap.blocks if b.free][:2] == [5, 10]

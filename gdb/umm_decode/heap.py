@@ -11,7 +11,7 @@ from . import format_gen as F
 from .errors import DecodeError
 from .memory import Memory
 from .model import Block, Culprit, Heap, Problem
-from .walk import walk_blocks, first_bad_byte
+from .walk import walk_blocks, first_bad_byte, last_bad_byte
 
 MAX_HEAP_BYTES = 256 << 20   # refuse to pull more than this from a target
 
@@ -322,10 +322,10 @@ def check_contents(heap, buf, ctl):
         capacity = b.size - hb - pfx - ctl.suffix_bytes
         bad = first_bad_byte(buf, data + 8 + p, data + pfx, canary)
         if bad is not None:
+            # Reported by extent: how far before the user bytes the writes reached.
             heap.problems.append(Problem(
                 'underrun', base + bad - off0, b.index,
-                '%d bytes before the %d-byte region at 0x%x were overwritten'
-                % (data + pfx - bad, requested, b.user), None))
+                '%d bytes before the %d-byte region {who}' % (data + pfx - bad, requested)))
         if requested > capacity:
             heap.problems.append(Problem('header', b.address, b.index,
                                          'block %d records %d requested bytes, it holds at most %d'
@@ -334,10 +334,13 @@ def check_contents(heap, buf, ctl):
         requested_total += requested
         bad = first_bad_byte(buf, data + pfx + requested, end, canary)
         if bad is not None:
+            # The address is the first damaged byte; the message gives the
+            # extent: how far past the user bytes the writes reached.
+            last = last_bad_byte(buf, data + pfx + requested, end, canary)
             heap.problems.append(Problem(
                 'overrun', base + bad - off0, b.index,
-                '%d bytes after the %d-byte region at 0x%x were overwritten'
-                % (bad - (data + pfx + requested) + 1, requested, b.user)))
+                '%d bytes after the %d-byte region {who}'
+                % (last + 1 - (data + pfx + requested), requested)))
     if pfx:
         heap.requested_bytes = requested_total
     elif heap.record is not None and ctl.flags & F.UMM_FLAG_METRICS:
@@ -479,13 +482,20 @@ def attach_culprits(heap):
             before = heap.blocks[i - 1] if i > 0 else None
             if before is not None and not before.free:
                 culprit = before
+        if prob.kind == 'underrun' and blk is not None:
+            prob.message = prob.message.replace('{who}', who_allocated(heap, blk))
         if culprit is None:
             continue
-        label = owner_label(heap, culprit)
         prob.culprit = Culprit(culprit, heap.owner_name(culprit.owner))
-        who = 'allocated by %s' % label if label else 'allocated at 0x%x' % (culprit.user or culprit.address)
-        if prob.kind == 'overrun' and culprit.requested is not None:
-            prob.message = '%d bytes after the %d-byte region %s were overwritten' % (
-                prob.address - (culprit.user + culprit.requested) + 1, culprit.requested, who)
+        if prob.kind == 'overrun':
+            prob.message = prob.message.replace('{who}', who_allocated(heap, culprit))
         else:
-            prob.message += '; the %d-byte block %d just before it was %s' % (culprit.size, culprit.index, who)
+            prob.message += '; the %d-byte block %d just before it was %s' % (
+                culprit.size, culprit.index, who_allocated(heap, culprit))
+
+
+def who_allocated(heap, block):
+    label = owner_label(heap, block)
+    if label:
+        return 'allocated by %s' % label
+    return 'at 0x%x' % (block.user if block.user is not None else block.address)

@@ -89,3 +89,14 @@ def first_bad_byte(buf, start, end, value):
     if not rest:
         return None
     return start + len(seg) - len(rest)
+
+
+def last_bad_byte(buf, start, end, value):
+    """Offset of the last byte in buf[start:end] that is not `value`, or None."""
+    if end <= start:
+        return None
+    seg = buf[start:end]
+    rest = seg.rstrip(bytes((value,)))
+    if not rest:
+        return None
+    return start + len(rest) - 1
