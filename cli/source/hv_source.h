@@ -30,6 +30,12 @@ struct hv_source_ops {
      * a snapshot.  NULL for static images. */
     int (*set_halted)(struct hv_source *src, int halt);
     void (*close)(struct hv_source *src);
+    /* Optional (NULL when absent; added after the members above, so older
+     * initialisers stay valid): a read-only pointer to `len` bytes at `addr`
+     * that stays valid until close, or NULL when the source does not hold
+     * them contiguously in memory.  Lets a snapshot of a file image borrow
+     * the bytes instead of copying them. */
+    const void *(*view)(struct hv_source *src, uint64_t addr, size_t len);
 };
 
 struct hv_source {
@@ -41,6 +47,8 @@ struct hv_source {
 int hv_source_read(struct hv_source *src, uint64_t addr, void *out, size_t len);
 const struct hv_range *hv_source_ranges(struct hv_source *src, size_t *count);
 void hv_source_close(struct hv_source *src);
+/* The `view` op when the source has one, else NULL. */
+const void *hv_source_view(struct hv_source *src, uint64_t addr, size_t len);
 /* Formats the last error of `src` (printf-style) into src->error. */
 void hv_source_set_error(struct hv_source *src, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -445,6 +445,71 @@ static void gdb_close(struct hv_source *src)
     gdb_free(g);
 }
 
+/* Waits up to `wait_ms` for a stop reply to a `c` already sent. */
+static int wait_stop(struct gdb_source *g, int wait_ms, const char *what)
+{
+    int saved = g->timeout_ms;
+    g->timeout_ms = wait_ms;
+    int rc;
+    for (;;) {
+        rc = get_packet(g, what);
+        if (rc < 0)
+            break;
+        char kind = g->reply_len ? g->reply[0] : '\0';
+        if (kind == 'T' || kind == 'S')
+            break;
+        if (kind == 'W' || kind == 'X') {
+            gdb_error(g, what, "the target exited before stopping there");
+            g->broken = 1;        /* nothing left to detach from */
+            rc = -1;
+            break;
+        }
+    }
+    g->timeout_ms = saved;
+    if (rc == 0)
+        g->running = 0;
+    return rc;
+}
+
+int hv_source_gdb_run_to(struct hv_source *src, uint64_t addr, int wait_ms)
+{
+    if (src == NULL || src->ops != &hv_gdb_source_ops)
+        return -1;
+    struct gdb_source *g = to_gdb(src);
+    char what[96], cmd[64];
+    snprintf(what, sizeof what, "cannot run to 0x%llx", (unsigned long long)addr);
+    if (g->broken) {
+        hv_live_set_error(src, "connection is out of step after an earlier error");
+        return -1;
+    }
+    if (g->running && interrupt_target(g) < 0)
+        return -1;
+    /* Hardware breakpoint first (code may be in flash), then software;
+     * kind 2: a Thumb instruction.  Empty reply = type unsupported. */
+    char type = '1';
+    snprintf(cmd, sizeof cmd, "Z1,%llx,2", (unsigned long long)addr);
+    if (transact(g, cmd, what) < 0)
+        return -1;
+    if (g->reply_len == 0) {
+        type = '0';
+        snprintf(cmd, sizeof cmd, "Z0,%llx,2", (unsigned long long)addr);
+        if (transact(g, cmd, what) < 0)
+            return -1;
+    }
+    if (strcmp(g->reply, "OK") != 0) {
+        hv_live_set_error(src, "%s: the stub refused a breakpoint ('%.16s')", what,
+                          g->reply_len ? g->reply : "unsupported");
+        return -1;
+    }
+    if (put_packet(g, "c", what) < 0 || wait_stop(g, wait_ms, what) < 0)
+        return -1;
+    g->live.stats.round_trips++;
+    snprintf(cmd, sizeof cmd, "z%c,%llx,2", type, (unsigned long long)addr);
+    if (transact(g, cmd, what) < 0)
+        return -1;
+    return 0;
+}
+
 const struct hv_source_ops hv_gdb_source_ops = {
     .read = gdb_read,
     .ranges = gdb_ranges,

@@ -52,6 +52,13 @@ struct hv_source *hv_source_gdb_open(const char *host_port,
                                      const struct hv_live_options *opt,
                                      char *err, size_t errlen);
 
+/* GDB source only: runs the target until it executes the (Thumb)
+ * instruction at `addr` (hardware breakpoint, else software), waiting up to
+ * `wait_ms`, then removes the breakpoint; the target is halted on success.
+ * Lets tests and `--break SYMBOL`-style options snapshot a known moment.
+ * Returns 0, or -1 with src->error set. */
+int hv_source_gdb_run_to(struct hv_source *src, uint64_t addr, int wait_ms);
+
 /* Connects to OpenOCD's Tcl RPC server at "HOST[:PORT]" (default port
  * 6666).  The target is left running or halted as it was found; under
  * HV_HALT_POLICY_HALT set_halted(1) halts it and close() restores the state

@@ -1,0 +1,242 @@
+/*
+ * load.c - from file names to decoded heaps: open each dump with the source
+ * its bytes call for (ELF core, Intel HEX, else raw), read the firmware ELF
+ * into memory, snapshot, discover, decode.  Errors are one line naming the
+ * file and the reason.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "opts.h"
+#include "source/hv_sources.h"
+
+static int is_elf_executable(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    unsigned char id[20];
+    size_t n = fread(id, 1, sizeof id, f);
+    fclose(f);
+    if (n < sizeof id || memcmp(id, "\177ELF", 4) != 0)
+        return 0;
+    unsigned type = id[5] == 2 ? (unsigned)(id[16] << 8 | id[17]) : (unsigned)(id[17] << 8 | id[16]);
+    return type == 2 /* ET_EXEC */ || type == 3 /* ET_DYN */;
+}
+
+size_t split_inputs(const struct cli_args *a, const char **dumps, const char **elf_path)
+{
+    size_t n = a->file_count;
+    *elf_path = NULL;
+    if (n >= 2 && is_elf_executable(a->files[n - 1])) {
+        *elf_path = a->files[n - 1];
+        n--;
+    } else if (n == 1 && is_elf_executable(a->files[0])) {
+        *elf_path = a->files[0];   /* an ELF alone: reported as "no dump" later */
+        n = 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        dumps[i] = a->files[i];
+    return n;
+}
+
+static int fail(const char *path, const char *reason)
+{
+    fprintf(stderr, "heapview: cannot read '%s': %s\n", path, reason);
+    return EXIT_USAGE;
+}
+
+/* "dump.bin@0x20000000": a raw image with its own base. */
+static int split_at(const char *spec, char *path, size_t len, struct opt_num *base)
+{
+    struct stat st;
+    snprintf(path, len, "%s", spec);
+    if (stat(spec, &st) == 0)
+        return 0;
+    char *at = strrchr(path, '@');
+    if (!at)
+        return 0;
+    struct opt_num n = { 0 };
+    if (parse_num(at + 1, &n) < 0)
+        return 0;
+    *at = '\0';
+    *base = n;
+    return 0;
+}
+
+static struct hv_source *open_dump(const char *spec, const struct cli_args *a, const struct session *s)
+{
+    char path[4096], err[256];
+    struct opt_num base = a->base;
+    split_at(spec, path, sizeof path, &base);
+    void *data;
+    size_t len;
+    if (hv_file_map(path, &data, &len, err, sizeof err) < 0) {
+        fail(path, err);
+        return NULL;
+    }
+    int core = hv_elf_sniff_core(data, len);
+    int hex = core < 0 && hv_ihex_sniff(data, len);
+    hv_file_unmap(data, len);
+    struct hv_source *src;
+    if (core == 1) {
+        src = hv_elfcore_open(path, err, sizeof err);
+    } else if (core == 0) {
+        snprintf(err, sizeof err, "an ELF executable, not a memory dump (give the dumps first, the ELF last)");
+        src = NULL;
+    } else if (hex) {
+        src = hv_ihex_open(path, err, sizeof err);
+    } else {
+        if (!base.set && s->has_elf && s->elf.has_writable) {
+            base.value = s->elf.lowest_writable;
+            base.set = 1;
+        }
+        if (!base.set) {
+            snprintf(err, sizeof err, "a raw image needs a base address: give --base ADDR, "
+                                      "FILE@ADDR or the firmware ELF");
+            src = NULL;
+        } else {
+            src = hv_raw_open(path, base.value, err, sizeof err);
+        }
+    }
+    if (!src)
+        fail(path, err);
+    return src;
+}
+
+static int load_elf(struct session *s, const char *path)
+{
+    char err[256];
+    if (hv_file_map(path, &s->elf_image, &s->elf_len, err, sizeof err) < 0)
+        return fail(path, err);
+    if (hv_elf_parse(&s->elf, s->elf_image, s->elf_len, err, sizeof err) < 0)
+        return fail(path, err);
+    s->has_elf = 1;
+    s->elf_path = path;
+    return 0;
+}
+
+size_t session_problem_count(const struct session *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->heap_count; i++)
+        n += s->heaps[i].problem_count;
+    return n;
+}
+
+int session_open(struct session *s, const struct cli_args *a, const char *const *dumps, size_t ndumps,
+                 const char *elf_path)
+{
+    memset(s, 0, sizeof *s);
+    if (ndumps == 0) {
+        fprintf(stderr, "heapview: no memory dump given%s\n",
+                elf_path ? " (only the firmware ELF)" : "");
+        return EXIT_USAGE;
+    }
+    if (elf_path && load_elf(s, elf_path) != 0)
+        return EXIT_USAGE;
+    struct hv_source *parts[MAX_FILES];
+    size_t used = 0;
+    for (size_t i = 0; i < ndumps; i++) {
+        parts[i] = open_dump(dumps[i], a, s);
+        if (!parts[i]) {
+            for (size_t j = 0; j < i; j++)
+                hv_source_close(parts[j]);
+            return EXIT_USAGE;
+        }
+        int n = snprintf(s->dump_names + used, sizeof s->dump_names - used, "%s%s", i ? "', '" : "", dumps[i]);
+        if (n > 0 && (size_t)n < sizeof s->dump_names - used)
+            used += (size_t)n;
+    }
+    s->src = ndumps == 1 ? parts[0] : hv_multi_source_new("dumps", parts, ndumps);
+    if (!s->src)
+        return fail(dumps[0], "out of memory");
+    hv_snapshot_init(&s->snap, s->src);
+    hv_namer_init(&s->namer, s->has_elf ? &s->elf : NULL, &s->snap);
+    s->dopts.owner_name = hv_namer_name;
+    s->dopts.owner_ctx = &s->namer;
+    s->dopts.upstream_block_size = (unsigned)a->block_size.value;
+    s->dopts.upstream_poison = a->poison;
+
+    for (size_t i = 0; i < a->heap_count; i++) {
+        char name[40];
+        snprintf(name, sizeof name, "heap@0x%llx", (unsigned long long)a->heap[i].value);
+        if (hv_discovery_add(&s->disc, name, a->upstream ? HV_FORMAT_UPSTREAM : HV_FORMAT_HEAPVIEW,
+                             a->heap[i].value) < 0)
+            return fail(s->dump_names, "out of memory");
+        if (a->upstream) {
+            struct hv_heap_ref *r = &s->disc.refs[s->disc.count - 1];
+            unsigned bs = a->block_size.set ? (unsigned)a->block_size.value : 8;
+            if (!a->heap_size.set) {
+                fprintf(stderr, "heapview: --upstream --heap needs --heap-size BYTES\n");
+                return EXIT_USAGE;
+            }
+            r->size = a->heap_size.value;
+            r->numblocks = (uint32_t)(a->heap_size.value / bs > UINT32_MAX ? UINT32_MAX : a->heap_size.value / bs);
+            r->big_endian = s->has_elf ? s->elf.big_endian : 0;
+        }
+    }
+    if (a->heap_count == 0 &&
+        hv_discover(&s->disc, &s->snap, s->has_elf ? &s->elf : NULL, !a->no_scan, a->upstream) < 0)
+        return fail(s->dump_names, "out of memory");
+    if (s->disc.count == 0) {
+        char reason[300];
+        if (s->disc.note_count)
+            snprintf(reason, sizeof reason, "no heap found: %s", s->disc.notes[0]);
+        else if (!s->has_elf)
+            snprintf(reason, sizeof reason, "no heap found: no control block in the image "
+                                            "(give the firmware ELF or --heap ADDR)");
+        else
+            snprintf(reason, sizeof reason, "no heap found: '%s' has no umm_heap_list or initialised "
+                                            "umm_heap, and no control block is in the image", elf_path);
+        return fail(s->dump_names, reason);
+    }
+    s->heaps = calloc(s->disc.count, sizeof *s->heaps);
+    if (!s->heaps)
+        return fail(s->dump_names, "out of memory");
+    for (size_t i = 0; i < s->disc.count; i++) {
+        const struct hv_heap_ref *r = &s->disc.refs[i];
+        char err[256];
+        int rc;
+        if (r->format == HV_FORMAT_UPSTREAM)
+            rc = hv_decode_upstream(&s->heaps[i], &s->snap, r->address, r->size, r->numblocks,
+                                    r->big_endian, r->name, &s->dopts, err, sizeof err);
+        else
+            rc = hv_decode_heapview(&s->heaps[i], &s->snap, r->address, r->name, &s->dopts, err, sizeof err);
+        if (rc < 0) {
+            s->heap_count = i + 1;
+            return fail(s->dump_names, err);
+        }
+        s->heap_count = i + 1;
+    }
+    return 0;
+}
+
+void session_close(struct session *s)
+{
+    for (size_t i = 0; i < s->heap_count; i++)
+        hv_heap_free(&s->heaps[i]);
+    free(s->heaps);
+    hv_discovery_free(&s->disc);
+    hv_namer_free(&s->namer);
+    hv_snapshot_free(&s->snap);
+    if (s->src)
+        hv_source_close(s->src);
+    if (s->has_elf)
+        hv_elf_free(&s->elf);
+    if (s->elf_image)
+        hv_file_unmap(s->elf_image, s->elf_len);
+    memset(s, 0, sizeof *s);
+}
+
+int session_open_args(struct session *s, const struct cli_args *a)
+{
+    const char *dumps[MAX_FILES], *elf;
+    size_t n = split_inputs(a, dumps, &elf);
+    int rc = session_open(s, a, dumps, n, elf);
+    if (rc != 0)
+        session_close(s);
+    return rc;
+}
