@@ -25,10 +25,13 @@ $(LIVE_MINI_FW): tests/live/mini_fw.c tests/live/mini_fw.ld
 ALL_TARGETS += $(LIVE_PROBE)
 TEST_SUITES += live
 
+# The heap firmwares come from tests/firmware/firmware.mk.
+LIVE_FW_ELFS := $(filter %/sc-healthy.elf %/sc-two-heaps.elf,$(FW_SCENARIO_ELFS))
+
 .PHONY: test-live bench-live
-test-live: $(LIVE_PROBE) $(LIVE_MINI_FW)
+test-live: $(LIVE_PROBE) $(LIVE_MINI_FW) $(LIVE_FW_ELFS)
 	$(Q)LIVE_PROBE=$(abspath $(LIVE_PROBE)) LIVE_MINI_FW=$(abspath $(LIVE_MINI_FW)) \
-	    LIVE_BUILD=$(abspath $(LIVE_DIR)) \
+	    LIVE_BUILD=$(abspath $(LIVE_DIR)) LIVE_FW_DIR=$(abspath $(FW_DIR)) \
 	    timeout 600 $(LIVE_PYTHON) -m pytest -q -p no:cacheprovider tests/live
 
 bench-live: $(LIVE_PROBE) $(LIVE_MINI_FW)

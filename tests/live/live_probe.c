@@ -6,7 +6,7 @@
  * wire.
  *
  *   live-probe gdb|openocd TARGET [--timeout MS] [--no-halt] [--run-ms MS]
- *              [--reread] [--gap-ms MS] [--out FILE] ADDR:LEN...
+ *              [--run-to ADDR] [--reread] [--gap-ms MS] [--out FILE] ADDR:LEN...
  *
  * Prints `stats round_trips=N bytes=N chunk=N ms=N` (and per range
  * `stable`/`torn at 0x...` with --reread); errors are one line on stderr,
@@ -41,6 +41,7 @@ int main(int argc, char **argv)
     struct hv_live_options opt = { .timeout_ms = 5000, .halt_policy = HV_HALT_POLICY_HALT };
     int reread = 0;
     long run_ms = 0, gap_ms = 0;
+    const char *run_to = NULL;
     struct hv_range ranges[MAX_RANGES];
     size_t nranges = 0;
     for (int i = 3; i < argc; i++) {
@@ -50,6 +51,8 @@ int main(int argc, char **argv)
             opt.halt_policy = HV_HALT_POLICY_NO_HALT;
         } else if (strcmp(argv[i], "--run-ms") == 0 && i + 1 < argc) {
             run_ms = atol(argv[++i]);
+        } else if (strcmp(argv[i], "--run-to") == 0 && i + 1 < argc) {
+            run_to = argv[++i];
         } else if (strcmp(argv[i], "--gap-ms") == 0 && i + 1 < argc) {
             gap_ms = atol(argv[++i]);
         } else if (strcmp(argv[i], "--reread") == 0) {
@@ -86,6 +89,9 @@ int main(int argc, char **argv)
         struct timespec ts = { run_ms / 1000, (run_ms % 1000) * 1000000L };
         nanosleep(&ts, NULL);
     }
+    if (run_to != NULL &&
+        hv_source_gdb_run_to(src, strtoull(run_to, NULL, 0), 20000) != 0)
+        goto error;
     if (src->ops->set_halted(src, 1) != 0)
         goto error;
 
