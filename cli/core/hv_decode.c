@@ -228,9 +228,9 @@ static void check_used_block(struct hv_heap *h, struct hv_block *b)
     if (bad) {
         struct hv_problem *pr = walk_problem(
             h, UMM_FAULT_UNDERRUN, h->address + first, b->index,
-            "%llu byte%s changed up to %llu bytes before the %u-byte region allocated by %s",
-            (unsigned long long)bad, bad == 1 ? "" : "s",
-            (unsigned long long)(d + h->prefix_bytes - first), info.requested, owner);
+            "%llu byte%s changed, up to %llu byte%s before the %u-byte region allocated by %s",
+            (unsigned long long)bad, bad == 1 ? "" : "s", (unsigned long long)(d + h->prefix_bytes - first),
+            d + h->prefix_bytes - first == 1 ? "" : "s", info.requested, owner);
         walk_set_culprit(h, pr, b);
     }
     if (info.requested > capacity) {
@@ -246,8 +246,8 @@ static void check_used_block(struct hv_heap *h, struct hv_block *b)
     if (bad) {
         struct hv_problem *pr = walk_problem(
             h, UMM_FAULT_OVERRUN, h->address + first, b->index,
-            "%llu bytes after the %u-byte region allocated by %s",
-            (unsigned long long)(last - post + 1), info.requested, owner);
+            "%llu byte%s after the %u-byte region allocated by %s", (unsigned long long)(last - post + 1),
+            last == post ? "" : "s", info.requested, owner);
         walk_set_culprit(h, pr, b);
     }
 }
@@ -450,11 +450,14 @@ static void record_fault(struct hv_heap *h)
         struct hv_block_info info = { .has_owner = 1, .owner = rec->fault_owner };
         walk_owner_text(h, &info, owner, sizeof owner);
     }
+    char values[64] = "";
+    if (rec->fault_expected || rec->fault_found)
+        snprintf(values, sizeof values, " (expected 0x%x, found 0x%x)", rec->fault_expected, rec->fault_found);
     struct hv_problem *pr = walk_problem(
         h, kind, rec->fault_address, rec->fault_block ? (int64_t)rec->fault_block : -1,
-        "the allocator recorded a %s fault during %s at 0x%llx (expected 0x%x, found 0x%x)%s%s",
-        hv_problem_kind_name(kind), hv_op_name(rec->fault_op), (unsigned long long)rec->fault_address,
-        rec->fault_expected, rec->fault_found, owner[0] ? "; allocation by " : "", owner);
+        "the allocator recorded a %s fault during %s at 0x%llx%s%s%s", hv_problem_kind_name(kind),
+        hv_op_name(rec->fault_op), (unsigned long long)rec->fault_address, values,
+        owner[0] ? "; allocation by " : "", owner);
     if (pr && (rec->fault_owner || rec->fault_seq)) {
         pr->has_culprit = 1;
         pr->culprit.block = rec->fault_block;

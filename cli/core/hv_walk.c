@@ -234,6 +234,15 @@ static int plausible_block(const struct hv_heap *h, uint64_t u)
     return walk_prev(h, nx) == u;
 }
 
+/* The first plausible block at or after unit `from` (N when none). */
+static uint64_t resync(const struct hv_heap *h, uint64_t from)
+{
+    uint64_t r = from;
+    while (r < h->unit_count && !plausible_block(h, r))
+        r++;
+    return r;
+}
+
 static const struct hv_block *last_used_before(const struct hv_heap *h, uint64_t u)
 {
     if (h->block_count == 0)
@@ -265,6 +274,7 @@ int walk_blocks(struct hv_heap *h, uint32_t min_units)
         int ok = 0;
         uint64_t nx = 0, raw = 0;
         size_t pending = SIZE_MAX;   /* problem whose culprit is cur, once recorded */
+        int smashed = 0;             /* nx's header is damaged, cur's is sound */
         int unreadable = !walk_hdr_readable(h, cur);
         if (!unreadable && cur == n - 1) {
             raw = walk_next_raw(h, cur);
@@ -289,7 +299,22 @@ int walk_blocks(struct hv_heap *h, uint32_t min_units)
                     if (p)
                         pending = (size_t)(p - h->problems);
                 } else {
-                    ok = 0;
+                    /* Either cur's next is wrong (a block pointing back at
+                     * cur lies before nx) or nx's header is smashed. */
+                    uint64_t r = cur + 1;
+                    while (r < nx && !(plausible_block(h, r) && walk_prev(h, r) == cur))
+                        r++;
+                    if (r < nx) {
+                        struct hv_problem *p = walk_problem(
+                            h, UMM_FAULT_HEADER, walk_unit_address(h, cur), (int64_t)cur,
+                            "block %llu: next = %llu, but block %llu follows it", (unsigned long long)cur,
+                            (unsigned long long)nx, (unsigned long long)r);
+                        walk_set_culprit(h, p, last_used_before(h, cur));
+                        nx = r;
+                        raw = (raw & h->free_flag) | r;
+                    } else {
+                        smashed = 1;
+                    }
                 }
             }
         }
@@ -312,13 +337,34 @@ int walk_blocks(struct hv_heap *h, uint32_t min_units)
                                  "free block %llu follows free block %u: free blocks are always merged",
                                  (unsigned long long)cur, prev->index);
             }
-            cur = nx;
+            if (!smashed) {
+                cur = nx;
+                continue;
+            }
+            /* nx's header is smashed: cur is sound and ends where nx begins. */
+            uint64_t r = resync(h, nx + 1);
+            struct hv_problem *p = walk_problem(
+                h, UMM_FAULT_HEADER, walk_unit_address(h, nx), (int64_t)nx,
+                "block %llu: header smashed (next = 0x%llx, prev = 0x%llx, want prev = %llu); could not "
+                "decode %llu bytes at 0x%llx (units %llu..%llu)", (unsigned long long)nx,
+                (unsigned long long)walk_next_raw(h, nx), (unsigned long long)walk_prev(h, nx),
+                (unsigned long long)cur, (unsigned long long)((r - nx) * h->unit_bytes),
+                (unsigned long long)walk_unit_address(h, nx), (unsigned long long)nx,
+                (unsigned long long)(r - 1));
+            walk_set_culprit(h, p, last_used_before(h, nx));
+            if (add_gap(h, (uint32_t)nx, (uint32_t)(r - nx), UMM_FAULT_HEADER) < 0)
+                return -1;
+            resynced = 1;
+            if (r >= n) {
+                walk_problem(h, HV_PROBLEM_TRUNCATED, walk_unit_address(h, nx), -1,
+                             "walk stopped at unit %llu: no readable block follows", (unsigned long long)nx);
+                return 0;
+            }
+            cur = r;
             continue;
         }
         /* cur's header cannot be trusted: find the next plausible block. */
-        uint64_t r = cur + 1;
-        while (r < n && !plausible_block(h, r))
-            r++;
+        uint64_t r = resync(h, cur + 1);
         struct hv_problem *p;
         uint64_t span_bytes = (r - cur) * h->unit_bytes;
         if (unreadable) {

@@ -116,6 +116,8 @@ static int rx_fill(struct gdb_source *g, long long deadline, const char *what)
 
 static void rx_consume(struct gdb_source *g, size_t n)
 {
+    if (n == 0)
+        return;
     memmove(g->rx, g->rx + n, g->rx_len - n);
     g->rx_len -= n;
 }

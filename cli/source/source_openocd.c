@@ -76,7 +76,8 @@ static long next_record(struct ocd_source *o, long long deadline, const char *wh
 {
     size_t scanned = 0;
     for (;;) {
-        char *end = memchr(o->rx + scanned, 0x1a, o->rx_len - scanned);
+        char *end = o->rx_len > scanned ? memchr(o->rx + scanned, 0x1a, o->rx_len - scanned)
+                                        : NULL;
         if (end != NULL)
             return (long)(end - o->rx);
         scanned = o->rx_len;
