@@ -91,36 +91,49 @@ def symbolize(addr):
 
 
 def _code_name(addr):
+    """func+0xoff from the ELF symbol table (as heapview names owners), with
+    file:line of the call when the debug info agrees about the function."""
     try:
-        block = gdb.block_for_pc(addr)
-    except RuntimeError:
-        block = None
-    func = None
-    while block is not None:
-        if block.function is not None:
-            func = block
-            break
-        block = block.superblock
-    if func is not None:
-        label = '%s+0x%x' % (func.function.print_name, addr - func.start)
-    else:
-        try:
-            text = gdb.execute('info symbol 0x%x' % addr, to_string=True).strip()
-        except gdb.error:
-            return None
-        if not text or text.startswith('No symbol'):
-            return None
-        # "main + 28 in section .text [of /path]"
-        sym = text.split(' in section ')[0]
-        if 'section .text' not in text and ' + ' not in sym and 'text' not in text:
-            return None
-        parts = sym.split(' + ')
-        label = parts[0] if len(parts) == 1 else '%s+0x%x' % (parts[0], int(parts[1]))
-    # A return address: the call is the instruction before it.
-    sal = gdb.find_pc_line(addr - 1 if addr else addr)
-    if sal.symtab is not None and sal.line:
-        label += ' (%s:%d)' % (os.path.basename(sal.symtab.filename), sal.line)
+        text = gdb.execute('info symbol 0x%x' % addr, to_string=True).strip()
+    except gdb.error:
+        return None
+    if not text or text.startswith('No symbol') or ' in section ' not in text:
+        return None
+    sym, section = text.split(' in section ', 1)
+    if not section.startswith('.text'):
+        return None                     # data: a tag string, not code
+    parts = sym.split(' + ')
+    name = parts[0]
+    label = name if len(parts) == 1 else '%s+0x%x' % (name, int(parts[1]))
+    # A return address: the call is just before it (Thumb sets bit 0).
+    pc = addr & ~1 if _is_arm() else addr
+    call = pc - 1 if pc else pc
+    if _outer_function(call) == name:
+        sal = gdb.find_pc_line(call)
+        if sal.symtab is not None and sal.line:
+            label += ' (%s:%d)' % (os.path.basename(sal.symtab.filename), sal.line)
     return label
+
+
+def _outer_function(pc):
+    """Name of the outermost function DWARF puts `pc` in (inlining undone), or None."""
+    try:
+        block = gdb.block_for_pc(pc)
+    except RuntimeError:
+        return None
+    name = None
+    while block is not None:
+        if block.function is not None and not block.is_static and not block.is_global:
+            name = block.function.name
+        block = block.superblock
+    return name
+
+
+def _is_arm():
+    try:
+        return gdb.selected_inferior().architecture().name().startswith('arm')
+    except (gdb.error, AttributeError, RuntimeError):
+        return False
 
 
 def _tag_string(addr):

@@ -16,6 +16,17 @@ UMM_PY = os.path.join(GDB_DIR, 'umm.py')
 MARK = '@@umm-test@@'
 
 
+def _take_line():
+    with open(os.path.join(os.path.dirname(__file__), 'mkheap.c'), encoding='utf-8') as f:
+        for number, line in enumerate(f, 1):
+            if 'void *p = umm_multi_malloc(s->heap, size);' in line:
+                return number
+    raise AssertionError('mkheap.c: no umm_multi_malloc call in take()')
+
+
+TAKE_LINE = _take_line()
+
+
 def run_gdb(variant, scenario, outdir, commands, stop=True, timeout=120):
     """Runs `commands` at mkheap_stop (or before `run` when stop is False);
     returns (outputs per command, whole stdout, stderr)."""
@@ -78,9 +89,12 @@ def test_walk_json_agrees_with_program_and_decoder(tmp_path, variant, scenario):
         assert users == {a['ptr'] for a in h['live']}
         assert dh['used_entries'] == len(h['live'])
         if variant == 'instr':
+            # Every allocation comes from take()'s call (inlined or not): the
+            # owner is named function+offset at that line of mkheap.c.
+            want = r'^\w+\+0x[0-9a-f]+ \(mkheap\.c:%d\)$' % TAKE_LINE
             for b in dh['blocks']:
                 if b['state'] == 'used':
-                    assert re.match(r'^take\+0x[0-9a-f]+ \(mkheap\.c:\d+\)$', b['owner_name']), b
+                    assert re.match(want, b['owner_name']), b
     # The offline decoder on the bytes the program dumped says the same.
     offline = U.document(U.heap_document(U.decode_heap(reader, h['address'], h['name']))
                          for h in doc['heaps'])
@@ -100,11 +114,13 @@ def test_text_commands(tmp_path):
     assert 'used      %d blocks, %d bytes' % (m['used_entries'], m['used_bytes']) in info
     assert 'counters  alloc 3, free 0' in info
     victim = [b for b in heap.blocks if b.user == h['damage'][0]['ptr']][0]
-    assert re.search(r'overrun at 0x%x \(block %d\): .*24-byte region allocated by take\+0x'
-                     % (h['damage'][0]['address'], victim.index), check)
-    assert 'culprit: block %d at 0x%x, owner take+0x' % (victim.index, victim.address) in check
+    owner = r'\w+\+0x[0-9a-f]+ \(mkheap\.c:%d\)' % TAKE_LINE
+    assert re.search(r'overrun at 0x%x \(block %d\): 3 bytes after the 24-byte region allocated by %s\n'
+                     % (h['damage'][0]['address'], victim.index, owner), check)
+    assert re.search(r'culprit: block %d at 0x%x, owner %s, seq %d\n'
+                     % (victim.index, victim.address, owner, victim.seq), check)
     assert '!' in hmap
-    assert re.search(r'\s+%d\s+3\s+%d  take\+0x' % (m['used_bytes'], 104), top)
+    assert re.search(r'\s+%d\s+3\s+%d  %s\n' % (m['used_bytes'], 104, owner), top)
     rows = [line.split() for line in walk_used.splitlines() if re.match(r'^\s+\d+\s+0x', line)]
     assert rows and all(int(r[2]) >= 32 and r[3] == 'used' for r in rows)
     assert len(rows) == len([b for b in heap.blocks if not b.free and b.size >= 32])
@@ -122,7 +138,8 @@ def test_umm_block(tmp_path):
     outs, _, stderr = run_gdb('instr', 'several', tmp_path,
                               ['umm-block 0x%x' % (ptr + 7), 'umm-block 0x10'])
     assert 'offset 7 into the user data at 0x%x' % ptr in outs[0]
-    assert 'owner take+0x' in outs[0] and 'before: block' in outs[0]
+    assert re.search(r'owner \w+\+0x[0-9a-f]+ \(mkheap\.c:%d\)' % TAKE_LINE, outs[0])
+    assert 'before: block' in outs[0]
     assert 'umm-block: 0x10 is not inside any heap block' in stderr
 
 

@@ -325,7 +325,7 @@ def check_contents(heap, buf, ctl):
             # Reported by extent: how far before the user bytes the writes reached.
             heap.problems.append(Problem(
                 'underrun', base + bad - off0, b.index,
-                '%d bytes before the %d-byte region {who}' % (data + pfx - bad, requested)))
+                '%s before the %d-byte region {who}' % (nbytes(data + pfx - bad), requested)))
         if requested > capacity:
             heap.problems.append(Problem('header', b.address, b.index,
                                          'block %d records %d requested bytes, it holds at most %d'
@@ -339,8 +339,8 @@ def check_contents(heap, buf, ctl):
             last = last_bad_byte(buf, data + pfx + requested, end, canary)
             heap.problems.append(Problem(
                 'overrun', base + bad - off0, b.index,
-                '%d bytes after the %d-byte region {who}'
-                % (last + 1 - (data + pfx + requested), requested)))
+                '%s after the %d-byte region {who}'
+                % (nbytes(last + 1 - (data + pfx + requested)), requested)))
     if pfx:
         heap.requested_bytes = requested_total
     elif heap.record is not None and ctl.flags & F.UMM_FLAG_METRICS:
@@ -492,6 +492,10 @@ def attach_culprits(heap):
         else:
             prob.message += '; the %d-byte block %d just before it was %s' % (
                 culprit.size, culprit.index, who_allocated(heap, culprit))
+
+
+def nbytes(n):
+    return '1 byte' if n == 1 else '%d bytes' % n
 
 
 def who_allocated(heap, block):
