@@ -323,7 +323,7 @@ def cmd_dump(args):
     else:
         start, end = DATA_RAM
     methods = args.method or list(METHODS)
-    checkpoints = args.checkpoint or [1]
+    checkpoints = sorted(set(args.checkpoint or [1]))
     name = args.name or os.path.splitext(os.path.basename(elf))[0]
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)

@@ -8,12 +8,15 @@
  * exactly the damage, not the allocator's reaction to it.
  *
  * Built against the instrumented allocator (-DUMM_INSTRUMENT) so canaries,
- * fill patterns and the instrumentation record are in the heap.
+ * fill patterns and the instrumentation record are in the heap.  After the
+ * last checkpoint each heap gets the allocator's own integrity check and
+ * the firmware prints what it found.
  */
 #include <string.h>
 
 #include "hv_io.h"
 #include "hv_truth.h"
+#include "umm_diag.h"
 #include "umm_format.h"
 #include "umm_malloc.h"
 
@@ -184,6 +187,32 @@ static void scenario_leak(void)
     hv_reach_checkpoint(2);
 }
 
+/*
+ * After the last checkpoint (the dumps are taken): the allocator's own
+ * check of every heap, printed for the suite to compare with hv_truth.
+ * One line per heap: `detect heap I: clean` or
+ * `detect heap I: fault kind K op O at 0xADDRESS`.
+ */
+static void report_detection(void)
+{
+    for (uint32_t i = 0; i < hv_truth.heap_count; i++) {
+        umm_heap *heap = (umm_heap *)(uintptr_t)hv_truth.heaps[i].handle;
+        if (heap->ctl == NULL) {
+            continue;
+        }
+        bool intact = umm_multi_integrity_check(heap);
+        struct umm_fault fault;
+        if (umm_multi_last_fault(heap, &fault)) {
+            hv_printf("detect heap %lu: fault kind %u op %u at 0x%08lx (check %s)\n",
+                      (unsigned long)i, fault.kind, fault.op, (unsigned long)fault.address,
+                      intact ? "passes" : "fails");
+        } else {
+            hv_printf("detect heap %lu: clean (check %s)\n", (unsigned long)i,
+                      intact ? "passes" : "fails");
+        }
+    }
+}
+
 int main(void)
 {
     hv_truth_begin(HV_SCENARIO);
@@ -218,6 +247,7 @@ int main(void)
     if (HV_SCENARIO != HV_SC_LEAK) {
         hv_reach_checkpoint(1);
     }
+    report_detection();
     hv_printf("done: %lu checks, %lu failed\n", (unsigned long)hv_truth.check_count,
               (unsigned long)hv_truth.check_failures);
     return hv_truth.check_failures == 0 ? 0 : 1;

@@ -345,6 +345,30 @@ def test_damage_is_where_truth_says(scenario):
         assert snap.u8(truth["damaged_address"] + 1) == FMT["UMM_FREE_FILL_BYTE"]
 
 
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_allocator_detects_what_truth_says(scenario):
+    """After the last checkpoint the firmware runs the allocator's own
+    integrity check on every heap: it must find exactly the damage the
+    firmware recorded (kind and address), and nothing in healthy heaps."""
+    name = "sc-" + scenario
+    result = capture(name)
+    truth = read_truth(snapshot(name, FIRMWARES[name][1][-1]), result["symbols"])
+    found = {int(m.group(1)): m.groups()[1:] for m in re.finditer(
+        r"^detect heap (\d+): (?:clean|fault kind (\d+) op \d+ at 0x([0-9a-f]{8})) "
+        r"\(check (passes|fails)\)$", result["output"], re.M)}
+    initialised = [i for i, h in enumerate(truth["heaps"][:truth["heap_count"]]) if h["ctl"]]
+    assert sorted(found) == initialised
+    for i in initialised:
+        kind, address, check = found[i]
+        if truth["fault_kind"] and i == truth["damaged_heap"]:
+            assert int(kind) == truth["fault_kind"]
+            assert int(address, 16) == truth["damaged_address"]
+            # A refused double free leaves the heap itself intact.
+            assert check == ("passes" if truth["fault_kind"] == 6 else "fails")
+        else:
+            assert (kind, address, check) == (None, None, "passes")
+
+
 def test_double_free_refused_and_recorded():
     name = "sc-double-free"
     snap = snapshot(name, 1)
