@@ -26,7 +26,7 @@ $(HEAPVIEW): $(CLI_FRONT_OBJS) $(CLI_LIB_A)
 
 ALL_TARGETS += $(HEAPVIEW)
 
-.PHONY: install-cli uninstall-cli test-cli bench-cli fuzz-cli
+.PHONY: install-cli uninstall-cli
 install-cli: $(HEAPVIEW)
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(HEAPVIEW) $(DESTDIR)$(PREFIX)/bin/heapview

@@ -28,7 +28,7 @@ long long net_now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int set_nonblocking(int fd)
+int net_set_nonblocking(int fd)
 {
     int flags = fcntl(fd, F_GETFL, 0);
     if (flags < 0)
@@ -84,7 +84,7 @@ static int connect_unix(const char *path, int timeout_ms, char *err, size_t errl
     sun.sun_family = AF_UNIX;
     memcpy(sun.sun_path, path, strlen(path) + 1);
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (fd < 0 || set_nonblocking(fd) < 0) {
+    if (fd < 0 || net_set_nonblocking(fd) < 0) {
         snprintf(err, errlen, "socket: %s", strerror(errno));
         if (fd >= 0)
             close(fd);
@@ -158,7 +158,7 @@ int net_connect(const char *target, int default_port, int timeout_ms,
     snprintf(err, errlen, "no address for '%s'", host);
     for (struct addrinfo *ai = list; ai != NULL; ai = ai->ai_next) {
         fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-        if (fd < 0 || set_nonblocking(fd) < 0) {
+        if (fd < 0 || net_set_nonblocking(fd) < 0) {
             snprintf(err, errlen, "socket: %s", strerror(errno));
             if (fd >= 0)
                 close(fd);

@@ -26,6 +26,9 @@ int net_send_all(int fd, const void *buf, size_t len, int timeout_ms,
 ssize_t net_recv_some(int fd, void *buf, size_t cap, int timeout_ms,
                       char *err, size_t errlen);
 
+/* Puts `fd` in non-blocking mode.  Returns 0 or -1. */
+int net_set_nonblocking(int fd);
+
 /* Milliseconds on a monotonic clock. */
 long long net_now_ms(void);
 

@@ -554,31 +554,25 @@ static int is_stop_reply(const char *reply)
            hex_value(reply[2]) >= 0;
 }
 
-struct hv_source *hv_source_gdb_open(const char *host_port,
-                                     const struct hv_live_options *opt,
-                                     char *err, size_t errlen)
+static struct gdb_source *gdb_new(const char *name, const struct hv_live_options *opt)
 {
     struct gdb_source *g = calloc(1, sizeof *g);
-    if (g == NULL) {
-        snprintf(err, errlen, "out of memory");
+    if (g == NULL)
         return NULL;
-    }
     g->fd = -1;
     if (opt != NULL)
         g->live.opt = *opt;
     g->timeout_ms = g->live.opt.timeout_ms > 0 ? g->live.opt.timeout_ms : 5000;
     g->live.base.ops = &hv_gdb_source_ops;
-    snprintf(g->live.target, sizeof g->live.target, "%s", host_port);
+    snprintf(g->live.target, sizeof g->live.target, "%s", name);
     g->live.base.name = g->live.target;
     g->packet_size = 1024;   /* assumed when qSupported does not say */
+    return g;
+}
 
-    char cerr[160];
-    g->fd = net_connect(host_port, GDB_DEFAULT_PORT, g->timeout_ms, cerr, sizeof cerr);
-    if (g->fd < 0) {
-        snprintf(err, errlen, "cannot connect: %s", cerr);
-        gdb_free(g);
-        return NULL;
-    }
+/* Negotiates features and checks the target answers; frees `g` on failure. */
+static struct hv_source *gdb_handshake(struct gdb_source *g, char *err, size_t errlen)
+{
     if (transact(g, "qSupported:multiprocess+;swbreak+;hwbreak+", "qSupported") < 0)
         goto fail;
     /* QEMU stops a running VM when a client connects and may announce it
@@ -608,4 +602,42 @@ fail:
     snprintf(err, errlen, "%s", g->live.base.error);
     gdb_free(g);
     return NULL;
+}
+
+struct hv_source *hv_source_gdb_open(const char *host_port,
+                                     const struct hv_live_options *opt,
+                                     char *err, size_t errlen)
+{
+    struct gdb_source *g = gdb_new(host_port, opt);
+    if (g == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    char cerr[160];
+    g->fd = net_connect(host_port, GDB_DEFAULT_PORT, g->timeout_ms, cerr, sizeof cerr);
+    if (g->fd < 0) {
+        snprintf(err, errlen, "cannot connect: %s", cerr);
+        gdb_free(g);
+        return NULL;
+    }
+    return gdb_handshake(g, err, errlen);
+}
+
+struct hv_source *hv_source_gdb_attach(int fd, const char *name,
+                                       const struct hv_live_options *opt,
+                                       char *err, size_t errlen)
+{
+    struct gdb_source *g = gdb_new(name, opt);
+    if (g == NULL) {
+        close(fd);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    g->fd = fd;
+    if (net_set_nonblocking(fd) < 0) {
+        snprintf(err, errlen, "cannot use the connection");
+        gdb_free(g);
+        return NULL;
+    }
+    return gdb_handshake(g, err, errlen);
 }

@@ -15,10 +15,12 @@ void hv_live_set_error(struct hv_source *src, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(src->error, sizeof src->error, fmt, ap);
     va_end(ap);
-    /* One line: the peer's text may carry newlines. */
+    /* One printable line: the peer's text may carry newlines or escapes. */
     for (char *p = src->error; *p != '\0'; p++)
-        if (*p == '\n' || *p == '\r')
+        if (*p == '\n' || *p == '\r' || *p == '\t')
             *p = ' ';
+        else if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+            *p = '?';
 }
 
 int hv_live_is_live(const struct hv_source *src)

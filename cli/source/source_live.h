@@ -67,6 +67,16 @@ struct hv_source *hv_source_openocd_open(const char *host_port,
                                          const struct hv_live_options *opt,
                                          char *err, size_t errlen);
 
+/* The same two sources over a stream the caller already holds (a socket
+ * pair to a gdbserver started on a pipe, a test harness).  They take
+ * ownership of `fd` (closed on failure too); `name` names it in messages. */
+struct hv_source *hv_source_gdb_attach(int fd, const char *name,
+                                       const struct hv_live_options *opt,
+                                       char *err, size_t errlen);
+struct hv_source *hv_source_openocd_attach(int fd, const char *name,
+                                           const struct hv_live_options *opt,
+                                           char *err, size_t errlen);
+
 /* Copies the counters of a live source into `out`.  Returns -1 (and leaves
  * `out` zeroed) when `src` is not a live source. */
 int hv_live_get_stats(struct hv_source *src, struct hv_live_stats *out);

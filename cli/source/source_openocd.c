@@ -359,31 +359,24 @@ const struct hv_source_ops hv_openocd_source_ops = {
     .close = ocd_close,
 };
 
-struct hv_source *hv_source_openocd_open(const char *host_port,
-                                         const struct hv_live_options *opt,
-                                         char *err, size_t errlen)
+static struct ocd_source *ocd_new(const char *name, const struct hv_live_options *opt)
 {
     struct ocd_source *o = calloc(1, sizeof *o);
-    if (o == NULL) {
-        snprintf(err, errlen, "out of memory");
+    if (o == NULL)
         return NULL;
-    }
     o->fd = -1;
     if (opt != NULL)
         o->live.opt = *opt;
     o->timeout_ms = o->live.opt.timeout_ms > 0 ? o->live.opt.timeout_ms : 5000;
     o->live.base.ops = &hv_openocd_source_ops;
-    snprintf(o->live.target, sizeof o->live.target, "%s", host_port);
+    snprintf(o->live.target, sizeof o->live.target, "%s", name);
     o->live.base.name = o->live.target;
+    return o;
+}
 
-    char cerr[160];
-    o->fd = net_connect(host_port, OCD_DEFAULT_PORT, o->timeout_ms, cerr, sizeof cerr);
-    if (o->fd < 0) {
-        snprintf(err, errlen, "cannot connect: %s", cerr);
-        ocd_free(o);
-        return NULL;
-    }
-    /* Proves the peer speaks Tcl RPC and has a target to read. */
+/* Proves the peer speaks Tcl RPC and has a target; frees `o` on failure. */
+static struct hv_source *ocd_handshake(struct ocd_source *o, char *err, size_t errlen)
+{
     if (ocd_command_ok(o, "[target current] cget -endian", "cannot query the target") < 0) {
         snprintf(err, errlen, "%s", o->live.base.error);
         ocd_free(o);
@@ -391,4 +384,42 @@ struct hv_source *hv_source_openocd_open(const char *host_port,
     }
     o->big_endian = strcmp(o->result, "big") == 0;
     return &o->live.base;
+}
+
+struct hv_source *hv_source_openocd_open(const char *host_port,
+                                         const struct hv_live_options *opt,
+                                         char *err, size_t errlen)
+{
+    struct ocd_source *o = ocd_new(host_port, opt);
+    if (o == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    char cerr[160];
+    o->fd = net_connect(host_port, OCD_DEFAULT_PORT, o->timeout_ms, cerr, sizeof cerr);
+    if (o->fd < 0) {
+        snprintf(err, errlen, "cannot connect: %s", cerr);
+        ocd_free(o);
+        return NULL;
+    }
+    return ocd_handshake(o, err, errlen);
+}
+
+struct hv_source *hv_source_openocd_attach(int fd, const char *name,
+                                           const struct hv_live_options *opt,
+                                           char *err, size_t errlen)
+{
+    struct ocd_source *o = ocd_new(name, opt);
+    if (o == NULL) {
+        close(fd);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    o->fd = fd;
+    if (net_set_nonblocking(fd) < 0) {
+        snprintf(err, errlen, "cannot use the connection");
+        ocd_free(o);
+        return NULL;
+    }
+    return ocd_handshake(o, err, errlen);
 }

@@ -1,0 +1,300 @@
+/*
+ * mkdump.c - builds heap states with the real allocator on the host and
+ * writes them as raw RAM dumps for the heapview tests.  Linked -no-pie, so
+ * the dump of this program's writable sections plus this program as the
+ * "firmware ELF" is exactly what heapview sees on a target: umm_heap_list,
+ * umm_heap_default and the heaps at their link addresses, owners that are
+ * return addresses into this program's code.
+ *
+ *   mkdump SCENARIO OUT   writes OUT (or OUT.1, OUT.2 for `leak`), prints
+ *                         the truth as JSON on stdout
+ *
+ * Scenarios: healthy fragmented two-heaps overrun underrun header-smash
+ * use-after-free double-free freelist wide leak empty bench (bench writes
+ * only a 16 MiB heap; its base and control block are in the truth).
+ */
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "umm_format.h"
+#include "umm_malloc.h"
+#ifdef UMM_INSTRUMENT
+#include "umm_diag.h"
+#endif
+
+#define DEFAULT_BYTES (16u * 1024u)
+static uint64_t default_region[DEFAULT_BYTES / 8];
+UMM_HEAP_DEFINE(second_heap, 8192);
+UMM_HEAP_DEFINE(wide_heap, 320 * 1024);
+
+struct live {
+    void *ptr;
+    size_t size;
+    int heap;
+};
+static struct live lives[256];
+static size_t live_count;
+
+static void track(void *p, size_t size, int heap)
+{
+    if (p && live_count < sizeof lives / sizeof lives[0])
+        lives[live_count++] = (struct live){ p, size, heap };
+}
+
+static void untrack(void *p)
+{
+    for (size_t i = 0; i < live_count; i++) {
+        if (lives[i].ptr == p) {
+            lives[i] = lives[--live_count];
+            return;
+        }
+    }
+}
+
+/* Distinct callers, so owners differ. */
+__attribute__((noinline)) static void *alloc_sensor(size_t n)
+{
+    void *p = umm_malloc(n);
+    track(p, n, 0);
+    return p;
+}
+
+__attribute__((noinline)) static void *alloc_network(size_t n)
+{
+    void *p = umm_malloc(n);
+    track(p, n, 0);
+    return p;
+}
+
+__attribute__((noinline)) static void *alloc_leaky(size_t n)
+{
+    void *p = umm_malloc(n);
+    track(p, n, 0);
+    return p;
+}
+
+static void release(void *p)
+{
+    untrack(p);
+    umm_free(p);
+}
+
+/* Writes this program's writable sections, as the ELF lays them out. */
+static int write_dump(const char *path)
+{
+    int fd = open("/proc/self/exe", O_RDONLY);
+    if (fd < 0 || elf_version(EV_CURRENT) == EV_NONE)
+        return -1;
+    Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
+    uint64_t lo = UINT64_MAX, hi = 0;
+    Elf_Scn *scn = NULL;
+    while (elf && (scn = elf_nextscn(elf, scn)) != NULL) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh) || (sh.sh_flags & (SHF_ALLOC | SHF_WRITE)) != (SHF_ALLOC | SHF_WRITE) ||
+            sh.sh_size == 0 || (sh.sh_flags & SHF_TLS))
+            continue;
+        if (sh.sh_addr < lo)
+            lo = sh.sh_addr;
+        if (sh.sh_addr + sh.sh_size > hi)
+            hi = sh.sh_addr + sh.sh_size;
+    }
+    if (elf)
+        elf_end(elf);
+    close(fd);
+    if (lo >= hi)
+        return -1;
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    size_t n = fwrite((const void *)(uintptr_t)lo, 1, (size_t)(hi - lo), f);
+    if (fclose(f) != 0 || n != hi - lo)
+        return -1;
+    return 0;
+}
+
+static void print_truth(const char *scenario, const char *fault, const void *damaged, const void *ptr)
+{
+    printf("{\"scenario\": \"%s\", \"fault\": \"%s\", \"damaged_address\": %llu, \"damaged_ptr\": %llu,\n",
+           scenario, fault, (unsigned long long)(uintptr_t)damaged, (unsigned long long)(uintptr_t)ptr);
+    printf(" \"heaps\": {\"umm_heap_default\": %llu, \"second_heap\": %llu, \"wide_heap\": %llu},\n",
+           (unsigned long long)(uintptr_t)umm_heap_default.ctl, (unsigned long long)(uintptr_t)second_heap.ctl,
+           (unsigned long long)(uintptr_t)wide_heap.ctl);
+#ifdef UMM_INSTRUMENT
+    struct umm_heap_info info;
+    if (umm_multi_info(&umm_heap_default, &info))
+        printf(" \"info\": {\"used_entries\": %zu, \"free_entries\": %zu, \"used_bytes\": %zu, "
+               "\"free_bytes\": %zu, \"largest_free\": %zu, \"largest_alloc\": %zu, \"requested_bytes\": %zu, "
+               "\"fragmentation\": %d},\n", info.used_entries, info.free_entries, info.used_bytes,
+               info.free_bytes, info.largest_free_bytes, info.largest_alloc_bytes, info.requested_bytes,
+               info.fragmentation_metric);
+    printf(" \"instrumented\": true,\n");
+#else
+    printf(" \"instrumented\": false,\n");
+#endif
+    printf(" \"live\": [");
+    for (size_t i = 0; i < live_count; i++)
+        printf("%s{\"ptr\": %llu, \"size\": %zu, \"heap\": %d}", i ? ", " : "",
+               (unsigned long long)(uintptr_t)lives[i].ptr, lives[i].size, lives[i].heap);
+    printf("]}\n");
+}
+
+static void baseline(void)
+{
+    void *a = alloc_sensor(24);
+    void *b = alloc_network(100);
+    void *c = alloc_sensor(7);
+    void *d = alloc_network(300);
+    alloc_sensor(64);
+    release(b);
+    alloc_network(40);
+    release(d);
+    (void)a;
+    (void)c;
+}
+
+static int bench(const char *out)
+{
+    /* 16 MiB region, blocks of 2 units (the smallest wide block): a used
+     * block, then every other one freed, about a million blocks. */
+    size_t bytes = 16u << 20;
+    void *region = aligned_alloc(4096, bytes);
+    static umm_heap big;
+    if (!region)
+        return 1;
+    umm_multi_init_heap(&big, region, bytes);
+    if (!big.ctl)
+        return 1;
+    void **ptrs = malloc(sizeof *ptrs * (bytes / 16));
+    size_t n = 0;
+    for (;;) {
+        void *p = umm_multi_malloc(&big, 1);
+        if (!p)
+            break;
+        ptrs[n++] = p;
+    }
+    for (size_t i = 0; i < n; i += 2)
+        umm_multi_free(&big, ptrs[i]);
+    FILE *f = fopen(out, "wb");
+    if (!f || fwrite(region, 1, bytes, f) != bytes || fclose(f) != 0)
+        return 1;
+    printf("{\"scenario\": \"bench\", \"base\": %llu, \"ctl\": %llu, \"allocated\": %zu, \"live\": %zu}\n",
+           (unsigned long long)(uintptr_t)region, (unsigned long long)(uintptr_t)big.ctl, n, n / 2);
+    free(ptrs);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: mkdump SCENARIO OUT\n");
+        return 2;
+    }
+    const char *sc = argv[1], *out = argv[2];
+    if (strcmp(sc, "bench") == 0)
+        return bench(out);
+    umm_init_heap(default_region, sizeof default_region);
+    const char *fault = "none";
+    void *damaged = NULL, *ptr = NULL;
+    if (strcmp(sc, "empty") == 0) {
+    } else if (strcmp(sc, "healthy") == 0) {
+        baseline();
+    } else if (strcmp(sc, "fragmented") == 0) {
+        void *p[40];
+        for (int i = 0; i < 40; i++)
+            p[i] = alloc_sensor(64 + (size_t)(i % 4) * 8);
+        for (int i = 0; i < 40; i += 2)
+            release(p[i]);
+    } else if (strcmp(sc, "two-heaps") == 0) {
+        baseline();
+        void *q = umm_multi_malloc(&second_heap, 200);
+        track(q, 200, 1);
+        q = umm_multi_memalign(&second_heap, 64, 50);
+        track(q, 50, 1);
+    } else if (strcmp(sc, "wide") == 0) {
+        for (int i = 0; i < 10; i++) {
+            void *q = umm_multi_malloc(&wide_heap, 1000u * (unsigned)(i + 1));
+            track(q, 1000u * (unsigned)(i + 1), 2);
+            if (i % 3 == 0) {
+                untrack(q);
+                umm_multi_free(&wide_heap, q);
+            }
+        }
+    } else if (strcmp(sc, "overrun") == 0) {
+        baseline();
+        char *p = alloc_network(24);
+        alloc_sensor(16);
+        p[24] = 0x5A;           /* the first byte past the request */
+        fault = "overrun", damaged = p + 24, ptr = p;
+    } else if (strcmp(sc, "underrun") == 0) {
+        baseline();
+        char *p = alloc_network(40);
+        p[-1] = 0x5A;
+        fault = "underrun", damaged = p - 1, ptr = p;
+    } else if (strcmp(sc, "header-smash") == 0) {
+        baseline();
+        char *victim_owner = alloc_sensor(32);
+        char *victim = alloc_network(64);
+        alloc_sensor(16);
+        /* Overrun from victim_owner across the victim's header: the header
+         * sits just before the victim's data area (prefix included). */
+        unsigned prefix = ((const uint8_t *)umm_heap_default.ctl)[UMM_CTL_PREFIX_BYTES];
+        unsigned idx = ((const uint8_t *)umm_heap_default.ctl)[UMM_CTL_INDEX_BYTES];
+        char *hdr = victim - prefix - 2 * idx;
+        memset(hdr, 0x7E, 2 * idx);
+        fault = "header", damaged = hdr, ptr = victim;
+        (void)victim_owner;
+    } else if (strcmp(sc, "use-after-free") == 0) {
+        baseline();
+        char *p = alloc_network(48);
+        alloc_sensor(16);
+        release(p);
+        p[8] = 0x5A;
+        fault = "use_after_free", damaged = p + 8, ptr = p;
+    } else if (strcmp(sc, "double-free") == 0) {
+        baseline();
+        char *p = alloc_network(80);
+        alloc_sensor(16);
+        release(p);
+        umm_free(p);
+        fault = "double_free", damaged = p, ptr = p;
+    } else if (strcmp(sc, "freelist") == 0) {
+        baseline();
+        char *p = alloc_network(48);
+        alloc_sensor(16);
+        release(p);
+        /* The free block's prev_free link, right after its header. */
+        unsigned prefix = ((const uint8_t *)umm_heap_default.ctl)[UMM_CTL_PREFIX_BYTES];
+        unsigned idx = ((const uint8_t *)umm_heap_default.ctl)[UMM_CTL_INDEX_BYTES];
+        char *links = p - prefix;
+        memset(links + idx, 0x11, idx);
+        fault = "freelist", damaged = links + idx, ptr = p;
+    } else if (strcmp(sc, "leak") == 0) {
+        baseline();
+        char path[4096];
+        snprintf(path, sizeof path, "%s.1", out);
+        if (write_dump(path) < 0)
+            return 1;
+        for (int i = 0; i < 5; i++)
+            alloc_leaky(50 + (size_t)i * 10);
+        snprintf(path, sizeof path, "%s.2", out);
+        if (write_dump(path) < 0)
+            return 1;
+        print_truth(sc, "none", NULL, NULL);
+        return 0;
+    } else {
+        fprintf(stderr, "mkdump: unknown scenario '%s'\n", sc);
+        return 2;
+    }
+    if (write_dump(out) < 0) {
+        fprintf(stderr, "mkdump: cannot write '%s'\n", out);
+        return 1;
+    }
+    print_truth(sc, fault, damaged, ptr);
+    return 0;
+}
