@@ -31,7 +31,7 @@ FW_LIB_INSTR   := $(LIB_SRCS:%.c=$(FW_OBJ)/instr/%.o)
 
 # Scenario names and their HV_SC_* ids (tests/firmware/hv_truth.h).
 FW_SCENARIOS := healthy:2 fragmented:3 two-heaps:4 overrun:5 underrun:6 header-smash:7 \
-                write-after-free:8 double-free:9 leak:10
+                write-after-free:8 double-free:9 leak:10 wide:11
 fw_sc_name = $(word 1,$(subst :, ,$1))
 fw_sc_id   = $(word 2,$(subst :, ,$1))
 

@@ -32,6 +32,7 @@
 #define HV_SC_WRITE_AFTER_FREE 8u
 #define HV_SC_DOUBLE_FREE      9u
 #define HV_SC_LEAK             10u
+#define HV_SC_WIDE             11u
 
 /* Expected fault kinds: the values of lib/FORMAT.md section 6. */
 #define HV_FAULT_NONE           0u

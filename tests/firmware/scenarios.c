@@ -33,6 +33,12 @@ UMM_HEAP_DEFINE(hv_second_heap, SECOND_HEAP_BYTES);
 
 static umm_heap *const dflt = &umm_heap_default;
 
+#if HV_SCENARIO == HV_SC_WIDE
+/* More than 32768 units: the allocator must pick 32-bit indices. */
+#define WIDE_HEAP_BYTES (320u * 1024u)
+UMM_HEAP_DEFINE(hv_wide_heap, WIDE_HEAP_BYTES);
+#endif
+
 static void fill(void *p, size_t n, uint8_t seed)
 {
     memset(p, seed, n);
@@ -169,6 +175,25 @@ static void scenario_double_free(void)
     hv_truth_damage(HV_FAULT_DOUBLE_FREE, victim, victim, dflt);
 }
 
+#if HV_SCENARIO == HV_SC_WIDE
+static void scenario_wide(void)
+{
+    baseline();
+    hv_truth_add_heap(&hv_wide_heap);
+    void *big = hv_malloc(&hv_wide_heap, 100000);   /* larger than a narrow heap's index */
+    void *small = hv_malloc(&hv_wide_heap, 20);
+    void *mid = hv_malloc(&hv_wide_heap, 5000);
+    void *aligned = hv_memalign(&hv_wide_heap, 128, 300);
+    void *last = hv_malloc(&hv_wide_heap, 70000);
+    hv_free(&hv_wide_heap, mid);
+    hv_truth_refresh_heaps();
+    hv_check("wide heap allocations", big != NULL && small != NULL && aligned != NULL &&
+                                       last != NULL && ((uintptr_t)aligned & 127u) == 0);
+    hv_check("wide heap uses 32-bit indices", hv_wide_heap.ctl != NULL &&
+                                              header_bytes(&hv_wide_heap) == 8);
+}
+#endif
+
 static void scenario_leak(void)
 {
     baseline();
@@ -232,6 +257,9 @@ int main(void)
     case HV_SC_WRITE_AFTER_FREE: scenario_write_after_free(); break;
     case HV_SC_DOUBLE_FREE: scenario_double_free(); break;
     case HV_SC_LEAK: scenario_leak(); break;
+#if HV_SCENARIO == HV_SC_WIDE
+    case HV_SC_WIDE: scenario_wide(); break;
+#endif
     default:
         hv_printf("unknown scenario %u\n", (unsigned)HV_SCENARIO);
         return 2;

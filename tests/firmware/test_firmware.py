@@ -45,7 +45,7 @@ FMT = format_constants()
 SCENARIOS = {
     "healthy": (2, [1]), "fragmented": (3, [1]), "two-heaps": (4, [1]), "overrun": (5, [1]),
     "underrun": (6, [1]), "header-smash": (7, [1]), "write-after-free": (8, [1]),
-    "double-free": (9, [1]), "leak": (10, [1, 2]),
+    "double-free": (9, [1]), "leak": (10, [1, 2]), "wide": (11, [1]),
 }
 FIRMWARES = {"bare": (0, [1]), "demo": (1, [1])}
 FIRMWARES.update({"sc-" + k: v for k, v in SCENARIOS.items()})
