@@ -17,20 +17,32 @@ $(LIVE_DIR)/obj/%.o: %.c
 $(LIVE_PROBE): $(LIVE_DIR)/obj/tests/live/live_probe.o $(LIVE_OBJS)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@
 
+# The protocol fuzz harness as a replay driver, plain and with sanitizers.
+LIVE_FUZZ      := $(LIVE_DIR)/fuzz-live
+LIVE_FUZZ_SAN  := $(LIVE_DIR)/fuzz-live-san
+$(LIVE_FUZZ): $(LIVE_DIR)/obj/tests/live/fuzz_live.o $(LIVE_OBJS)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@
+$(LIVE_FUZZ_SAN): tests/live/fuzz_live.c $(LIVE_SRCS) $(wildcard cli/source/*.h)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -fsanitize=address,undefined \
+	    -fno-sanitize-recover=all -fno-omit-frame-pointer -Icli/source \
+	    tests/live/fuzz_live.c $(LIVE_SRCS) -o $@
+
 $(LIVE_MINI_FW): tests/live/mini_fw.c tests/live/mini_fw.ld
 	@mkdir -p $(dir $@)
 	$(Q)arm-none-eabi-gcc -mcpu=cortex-m3 -mthumb -O2 -g -Wall -Wextra -Werror \
 	    -nostdlib -nostartfiles -T tests/live/mini_fw.ld tests/live/mini_fw.c -o $@
 
-ALL_TARGETS += $(LIVE_PROBE)
+ALL_TARGETS += $(LIVE_PROBE) $(LIVE_FUZZ)
 TEST_SUITES += live
 
 # The heap firmwares come from tests/firmware/firmware.mk.
 LIVE_FW_ELFS := $(filter %/sc-healthy.elf %/sc-two-heaps.elf,$(FW_SCENARIO_ELFS))
 
 .PHONY: test-live bench-live
-test-live: $(LIVE_PROBE) $(LIVE_MINI_FW) $(LIVE_FW_ELFS)
+test-live: $(LIVE_PROBE) $(LIVE_MINI_FW) $(LIVE_FW_ELFS) $(LIVE_FUZZ) $(LIVE_FUZZ_SAN)
 	$(Q)LIVE_PROBE=$(abspath $(LIVE_PROBE)) LIVE_MINI_FW=$(abspath $(LIVE_MINI_FW)) \
+	    LIVE_FUZZ="$(abspath $(LIVE_FUZZ)) $(abspath $(LIVE_FUZZ_SAN))" \
 	    LIVE_BUILD=$(abspath $(LIVE_DIR)) LIVE_FW_DIR=$(abspath $(FW_DIR)) \
 	    timeout 600 $(LIVE_PYTHON) -m pytest -q -p no:cacheprovider tests/live
 
