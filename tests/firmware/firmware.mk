@@ -6,8 +6,10 @@
 #   $(FW_DIR)/demo.elf          the `make demo` firmware (release allocator)
 #   $(FW_DIR)/sc-NAME.elf       one per scenario (instrumented allocator)
 #
-# Other parts may use FW_DIR, FW_DEMO_ELF, FW_SCENARIO_ELFS and FW_DUMP
-# (the capture driver: $(FW_DUMP) dump ELF --out DIR [--checkpoint N]).
+# Other parts may use FW_DIR, FW_DEMO_ELF, FW_SCENARIO_ELFS, FW_DUMP (the
+# capture driver: $(FW_DUMP) dump ELF --out DIR [--checkpoint N]) and the
+# target firmware-dumps (FW_DUMP_JSONS: every firmware captured at every
+# checkpoint under $(FW_DIR)/dumps/).
 
 FW_CROSS   ?= arm-none-eabi-
 FW_CC      := $(FW_CROSS)gcc
@@ -74,6 +76,19 @@ $(FW_DEMO_ELF): $(FW_OBJ)/demo.o $(FW_COMMON_OBJS) $(FW_TRACK_OBJ) $(FW_LIB_REL)
 
 firmware: $(FW_ELFS)
 .PHONY: firmware
+
+# RAM captures of every firmware at every checkpoint, for other suites:
+# $(FW_DIR)/dumps/NAME/NAME.cpN.{gdb,pmemsave,core}.bin, NAME.cpN.core and
+# NAME.json (see tests/firmware/README.md).
+FW_DUMPABLE    := $(filter-out $(FW_FAULT_ELF),$(FW_ELFS))
+FW_DUMP_JSONS  := $(foreach e,$(FW_DUMPABLE),$(FW_DIR)/dumps/$(basename $(notdir $e))/$(basename $(notdir $e)).json)
+define fw_dump_rule
+$(FW_DIR)/dumps/$(basename $(notdir $1))/$(basename $(notdir $1)).json: $1 $(FW_SRC)/qemu_dump.py
+	$$(Q)$$(FW_DUMP) dump $1 --out $$(dir $$@) --quiet || { rm -f $$@; exit 1; }
+endef
+$(foreach e,$(FW_DUMPABLE),$(eval $(call fw_dump_rule,$e)))
+firmware-dumps: $(FW_DUMP_JSONS)
+.PHONY: firmware-dumps
 
 # `make all` builds the firmwares only where the cross compiler exists, so a
 # host-only machine still builds everything else.

@@ -10,8 +10,9 @@
         Starts QEMU halted with a gdbstub and a QMP server on UNIX sockets
         (--gdb-tcp: the gdbstub on a free 127.0.0.1 port QEMU picks),
         lets gdb-multiarch run the firmware to `hv_checkpoint` with
-        hv_checkpoint_id == N (for each N, in order) and at each stop writes
-        the range through every method asked for:
+        hv_checkpoint_id == N (for each N, in order; without --checkpoint, to
+        every checkpoint the firmware reaches before it exits) and at each
+        stop writes the range through every method asked for:
             gdb       gdb's `dump binary memory`        NAME.cpN.gdb.bin
             pmemsave  QMP pmemsave                      NAME.cpN.pmemsave.bin
             core      QMP dump-guest-memory (ELF core)  NAME.cpN.core, and the
@@ -45,6 +46,7 @@ QEMU = os.environ.get("QEMU", "qemu-system-arm")
 GDB = os.environ.get("GDB", "gdb-multiarch")
 DATA_RAM = (0x20000000, 0x20400000)
 METHODS = ("gdb", "pmemsave", "core")
+MAX_CHECKPOINTS = 64
 
 
 class CaptureError(Exception):
@@ -273,20 +275,21 @@ def cmd_run(args):
     return status
 
 
-def gdb_script(elf_syms, checkpoints, out, name, start, end, methods, qmp_sock, timeout):
+def gdb_script(checkpoints, out, name, start, end, methods, qmp_sock, timeout):
+    """The gdb commands: stop at each checkpoint asked for (all of them when
+    `checkpoints` is None), capture there, then let the firmware finish."""
     lines = ["set pagination off", "set confirm off", "set height 0",
              "set remotetimeout %d" % max(2, int(timeout)),
              "target remote {gdb_sock}",
              "break *hv_checkpoint"]
-    for cp in checkpoints:
-        base = os.path.join(out, f"{name}.cp{cp}")
-        lines += ["continue",
-                  f"while hv_checkpoint_id != {cp}",
-                  "  continue",
-                  "end",
-                  f'printf "HV-CHECKPOINT %u pc=0x%08x\\n", hv_checkpoint_id, $pc']
+
+    def capture(cp):
+        # With cp None the id is only known at run time: `eval` fills it in.
+        tag = "%u" if cp is None else str(cp)
+        base = os.path.join(out, f"{name}.cp{tag}")
+        cmds = []
         if "gdb" in methods:
-            lines.append(f"dump binary memory {base}.gdb.bin 0x{start:x} 0x{end:x}")
+            cmds.append(f"dump binary memory {base}.gdb.bin 0x{start:x} 0x{end:x}")
         qmp_args = []
         if "pmemsave" in methods:
             qmp_args += ["--pmemsave", base + ".pmemsave.bin"]
@@ -296,8 +299,24 @@ def gdb_script(elf_syms, checkpoints, out, name, start, end, methods, qmp_sock, 
             helper = [sys.executable, os.path.abspath(__file__), "qmp-capture",
                       "--qmp", qmp_sock, "--range", f"0x{start:x}:0x{end:x}",
                       "--timeout", str(timeout)] + qmp_args
-            lines.append("shell " + " ".join(helper) + " || echo HV-QMP-FAILED")
-        lines.append(f'printf "HV-CAPTURED {cp}\\n"')
+            cmds.append("shell " + " ".join(helper) + " || echo HV-QMP-FAILED")
+        if cp is not None:
+            return cmds
+        return ['eval "%s"%s' % (c, ", hv_checkpoint_id" * c.count("%u")) for c in cmds]
+
+    report = 'printf "HV-CHECKPOINT %u pc=0x%08x\\n", hv_checkpoint_id, $pc'
+    captured = 'printf "HV-CAPTURED %u\\n", hv_checkpoint_id'
+    if checkpoints is None:
+        # Every checkpoint until the firmware exits; the `continue` that
+        # meets the exit fails and so ends the script.
+        lines += ["set $hv_stops = 0", f"while $hv_stops < {MAX_CHECKPOINTS}", "continue", report]
+        lines += capture(None)
+        lines += [captured, "set $hv_stops = $hv_stops + 1", "end"]
+        return "\n".join(lines) + "\n"
+    for cp in checkpoints:
+        lines += ["continue", f"while hv_checkpoint_id != {cp}", "  continue", "end", report]
+        lines += capture(cp)
+        lines.append(captured)
     # Let the firmware finish: its exit status and closing lines are part of
     # the result.  The stub closes when QEMU exits, which ends the script.
     lines += ["delete", "continue"]
@@ -323,15 +342,14 @@ def cmd_dump(args):
     else:
         start, end = DATA_RAM
     methods = args.method or list(METHODS)
-    checkpoints = sorted(set(args.checkpoint or [1]))
+    checkpoints = sorted(set(args.checkpoint)) if args.checkpoint else None
     name = args.name or os.path.splitext(os.path.basename(elf))[0]
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
-    for cp in checkpoints:
-        for suffix in (".gdb.bin", ".pmemsave.bin", ".core", ".core.bin"):
-            path = os.path.join(out, f"{name}.cp{cp}{suffix}")
-            if os.path.exists(path):
-                os.unlink(path)
+    stale = re.compile(re.escape(name) + r"\.cp\d+\.(gdb\.bin|pmemsave\.bin|core|core\.bin)$")
+    for entry in os.listdir(out):
+        if stale.match(entry):
+            os.unlink(os.path.join(out, entry))
 
     # UNIX socket paths must stay under ~100 bytes: keep them in a short
     # private directory, unique per run, so parallel runs never collide.
@@ -357,7 +375,7 @@ def cmd_dump(args):
             wait_for_socket(gdb_sock, qemu, args.timeout)
             gdb_endpoint = gdb_sock
         result["gdb_endpoint"] = gdb_endpoint
-        script = gdb_script(syms, checkpoints, out, name, start, end, methods, qmp_sock,
+        script = gdb_script(checkpoints, out, name, start, end, methods, qmp_sock,
                             args.timeout).replace("{gdb_sock}", gdb_endpoint)
         with open(script_path, "w") as f:
             f.write(script)
@@ -383,6 +401,11 @@ def cmd_dump(args):
         captured = {int(line.split()[1]) for line in gdb_out.splitlines()
                     if line.startswith("HV-CAPTURED ")}
         all_ok = result["error"] is None and "HV-QMP-FAILED" not in gdb_out
+        if checkpoints is None:
+            checkpoints = list(reached)  # in the order the firmware reached them
+            if not checkpoints:
+                result["error"] = "no checkpoint reached"
+                all_ok = False
         for cp in checkpoints:
             entry = {"id": cp, "reached": cp in reached, "captured": cp in captured,
                      "pc": reached.get(cp), "files": {}, "sha256": {}}

@@ -67,13 +67,11 @@ _captures = {}
 
 
 def capture(name):
-    """Runs the dump driver once per firmware and caches its result."""
+    """Runs the dump driver once per firmware (to every checkpoint the
+    firmware reaches) and caches its result."""
     if name not in _captures:
-        _, checkpoints = FIRMWARES[name]
         out = os.path.join(DUMP_DIR, name)
         cmd = DRIVER + ["dump", elf_path(name), "--out", out, "--quiet", "--timeout", "20"]
-        for cp in checkpoints:
-            cmd += ["--checkpoint", str(cp)]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
         summary = os.path.join(out, name + ".json")
         assert proc.returncode != 2 and os.path.exists(summary), \
@@ -423,12 +421,26 @@ def test_unreached_checkpoint_fails_and_stops_qemu(tmp_path):
     assert not pid_alive(result["qemu_pid"])
 
 
+def test_explicit_checkpoint_selects_one(tmp_path):
+    """--checkpoint 2 of the leak firmware passes checkpoint 1 by and
+    captures the same bytes as the run that stopped at both."""
+    proc = subprocess.run(DRIVER + ["dump", elf_path("sc-leak"), "--out", str(tmp_path),
+                                    "--quiet", "--checkpoint", "2", "--method", "pmemsave"],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(os.listdir(tmp_path)) == ["sc-leak.cp2.pmemsave.bin", "sc-leak.gdb",
+                                            "sc-leak.json", "sc-leak.out"]
+    with open(tmp_path / "sc-leak.cp2.pmemsave.bin", "rb") as f:
+        assert f.read() == snapshot("sc-leak", 2).data
+
+
 def test_explicit_range_matches_full_capture(tmp_path):
     """A capture of just hv_truth equals that slice of the full capture."""
     symbols = capture("demo")["symbols"]
     start = symbols["hv_truth"]
     end = start + read_truth(snapshot("demo", 1), symbols)["size"]
     proc = subprocess.run(DRIVER + ["dump", elf_path("demo"), "--out", str(tmp_path), "--quiet",
+                                    "--checkpoint", "1",
                                     "--range", f"0x{start:x}:0x{end:x}", "--method", "pmemsave",
                                     "--method", "gdb"],
                           capture_output=True, text=True, timeout=30)
