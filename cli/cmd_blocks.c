@@ -19,7 +19,18 @@ int cmd_blocks(const struct cli_args *a)
                    color ? C_RESET : "");
             printf("  %8s  %-18s %9s  %-5s %9s %7s  %s\n", "index", "address", "size", "state", "requested",
                    "seq", "owner");
-            for (size_t k = 0; k < h->block_count; k++) {
+            size_t gi = 0;
+            for (size_t k = 0; k <= h->block_count; k++) {
+                /* undecodable spans, in address order with the blocks */
+                while (gi < h->gap_count && (k == h->block_count || h->gaps[gi].first < h->blocks[k].index)) {
+                    const struct hv_gap *g = &h->gaps[gi++];
+                    printf("  %s%8u  0x%-16llx %9llu  %s%s\n", color ? C_RED : "", g->first,
+                           (unsigned long long)(h->blocks_address + (uint64_t)g->first * h->unit_bytes),
+                           (unsigned long long)g->units * h->unit_bytes,
+                           g->kind == HV_PROBLEM_UNREADABLE ? "unreadable" : "undecodable", color ? C_RESET : "");
+                }
+                if (k == h->block_count)
+                    break;
                 const struct hv_block *b = &h->blocks[k];
                 if ((a->only_used && b->state != HV_BLOCK_USED) || (a->only_free && b->state != HV_BLOCK_FREE))
                     continue;
@@ -47,11 +58,6 @@ int cmd_blocks(const struct cli_args *a)
                        b->state == HV_BLOCK_FREE ? "free" : "used", req, seq, owner,
                        b->has_problem ? "  (problem)" : "", off);
             }
-            for (size_t k = 0; k < h->gap_count; k++)
-                printf("  %8u  0x%-16llx %9llu  %s\n", h->gaps[k].first,
-                       (unsigned long long)(h->blocks_address + (uint64_t)h->gaps[k].first * h->unit_bytes),
-                       (unsigned long long)h->gaps[k].units * h->unit_bytes,
-                       h->gaps[k].kind == HV_PROBLEM_UNREADABLE ? "unreadable" : "undecodable");
         }
     }
     rc = session_problem_count(&s) ? EXIT_PROBLEMS : EXIT_HEALTHY;

@@ -57,7 +57,7 @@ void walk_owner_text(const struct hv_heap *h, const struct hv_block_info *info, 
     if (name)
         snprintf(buf, len, "%s", name);
     else if (info->has_owner && info->owner)
-        snprintf(buf, len, "owner 0x%llx", (unsigned long long)info->owner);
+        snprintf(buf, len, "0x%llx", (unsigned long long)info->owner);
     else
         snprintf(buf, len, "an unknown caller");
 }
@@ -400,8 +400,23 @@ int walk_blocks(struct hv_heap *h, uint32_t min_units)
     return 0;
 }
 
+static int problem_cmp(const void *a, const void *b)
+{
+    const struct hv_problem *x = a, *y = b;
+    /* truncation notes last, then by address */
+    int tx = x->kind == HV_PROBLEM_TRUNCATED, ty = y->kind == HV_PROBLEM_TRUNCATED;
+    if (tx != ty)
+        return tx - ty;
+    if (x->address != y->address)
+        return x->address < y->address ? -1 : 1;
+    return x->kind - y->kind;
+}
+
 void walk_mark_problems(struct hv_heap *h)
 {
+    /* Problems in address order; qsort is not stable, the key is total
+     * enough (address, kind) for deterministic output. */
+    qsort(h->problems, h->problem_count, sizeof *h->problems, problem_cmp);
     for (size_t i = 0; i < h->problem_count; i++) {
         if (!h->problems[i].has_block)
             continue;

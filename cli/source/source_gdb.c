@@ -441,7 +441,7 @@ static void gdb_close(struct hv_source *src)
     struct gdb_source *g = to_gdb(src);
     if (g->fd >= 0 && !g->broken) {
         /* Best effort: a dead peer must not delay exit past the timeouts. */
-        if (!g->running || interrupt_target(g) == 0)
+        if ((!g->running || interrupt_target(g) == 0) && !g->live.opt.leave_halted)
             (void)transact(g, g->multiprocess ? "D;1" : "D", "cannot detach");
     }
     gdb_free(g);

@@ -34,6 +34,11 @@ struct hv_live_options {
     enum hv_halt_policy halt_policy;
     hv_live_progress_fn *progress;  /* may be NULL */
     void *progress_ctx;
+    /* close() leaves the target stopped: GDB drops the connection without
+     * detaching (QEMU keeps the VM stopped, so another tool can read the
+     * same moment), OpenOCD skips the resume.  Default 0: close lets a
+     * target we stopped run again. */
+    int leave_halted;
 };
 
 struct hv_live_stats {

@@ -347,7 +347,7 @@ static void ocd_free(struct ocd_source *o)
 static void ocd_close(struct hv_source *src)
 {
     struct ocd_source *o = to_ocd(src);
-    if (o->fd >= 0 && !o->broken && o->halted_by_us)
+    if (o->fd >= 0 && !o->broken && o->halted_by_us && !o->live.opt.leave_halted)
         (void)ocd_command(o, "resume", "cannot resume the target");
     ocd_free(o);
 }
