@@ -5,6 +5,7 @@
 #   $(FW_DIR)/bare-fault.elf    the same, then a fault (handler reports, status 3)
 #   $(FW_DIR)/demo.elf          the `make demo` firmware (release allocator)
 #   $(FW_DIR)/sc-NAME.elf       one per scenario (instrumented allocator)
+#   $(FW_DIR)/sc-NAME-rel.elf   undamaged scenarios on the release allocator
 #
 # Other parts may use FW_DIR, FW_DEMO_ELF, FW_SCENARIO_ELFS, FW_DUMP (the
 # capture driver: $(FW_DUMP) dump ELF --out DIR [--checkpoint N]) and the
@@ -34,13 +35,17 @@ FW_LIB_INSTR   := $(LIB_SRCS:%.c=$(FW_OBJ)/instr/%.o)
 # Scenario names and their HV_SC_* ids (tests/firmware/hv_truth.h).
 FW_SCENARIOS := healthy:2 fragmented:3 two-heaps:4 overrun:5 underrun:6 header-smash:7 \
                 write-after-free:8 double-free:9 leak:10 wide:11
+# The undamaged ones also come as release builds (no prefix, no record):
+# sc-NAME-rel.elf.
+FW_SCENARIOS_REL := healthy:2 fragmented:3 two-heaps:4 leak:10
 fw_sc_name = $(word 1,$(subst :, ,$1))
 fw_sc_id   = $(word 2,$(subst :, ,$1))
 
 FW_BARE_ELF      := $(FW_DIR)/bare.elf
 FW_FAULT_ELF     := $(FW_DIR)/bare-fault.elf
 FW_DEMO_ELF      := $(FW_DIR)/demo.elf
-FW_SCENARIO_ELFS := $(foreach s,$(FW_SCENARIOS),$(FW_DIR)/sc-$(call fw_sc_name,$s).elf)
+FW_SCENARIO_ELFS := $(foreach s,$(FW_SCENARIOS),$(FW_DIR)/sc-$(call fw_sc_name,$s).elf) \
+                    $(foreach s,$(FW_SCENARIOS_REL),$(FW_DIR)/sc-$(call fw_sc_name,$s)-rel.elf)
 FW_ELFS          := $(FW_BARE_ELF) $(FW_FAULT_ELF) $(FW_DEMO_ELF) $(FW_SCENARIO_ELFS)
 
 $(FW_OBJ)/%.o: $(FW_SRC)/%.c
@@ -63,6 +68,17 @@ $(FW_DIR)/sc-$(call fw_sc_name,$1).elf: $(FW_OBJ)/sc-$(call fw_sc_name,$1).o $(F
 		$$(filter %.o,$$^) -o $$@
 endef
 $(foreach s,$(FW_SCENARIOS),$(eval $(call fw_scenario_rules,$s)))
+
+define fw_scenario_rel_rules
+$(FW_OBJ)/sc-$(call fw_sc_name,$1)-rel.o: $(FW_SRC)/scenarios.c
+	@mkdir -p $$(dir $$@)
+	$$(Q)$$(FW_CC) $$(FW_CFLAGS) -DHV_SCENARIO=$(call fw_sc_id,$1) -c $$< -o $$@
+$(FW_DIR)/sc-$(call fw_sc_name,$1)-rel.elf: $(FW_OBJ)/sc-$(call fw_sc_name,$1)-rel.o \
+		$(FW_COMMON_OBJS) $(FW_TRACK_OBJ) $(FW_LIB_REL) $(FW_SRC)/cm3.ld
+	$$(Q)$$(FW_CC) $$(FW_LDFLAGS) -Wl,-Map=$$(@:.elf=.map) \
+		$$(filter %.o,$$^) -o $$@
+endef
+$(foreach s,$(FW_SCENARIOS_REL),$(eval $(call fw_scenario_rel_rules,$s)))
 
 $(FW_BARE_ELF): $(FW_OBJ)/bare.o $(FW_COMMON_OBJS) $(FW_SRC)/cm3.ld
 	$(Q)$(FW_CC) $(FW_LDFLAGS) -Wl,-Map=$(@:.elf=.map) $(filter %.o,$^) -o $@

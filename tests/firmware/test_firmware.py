@@ -49,6 +49,9 @@ SCENARIOS = {
 }
 FIRMWARES = {"bare": (0, [1]), "demo": (1, [1])}
 FIRMWARES.update({"sc-" + k: v for k, v in SCENARIOS.items()})
+# Release builds of the undamaged scenarios.
+FIRMWARES.update({"sc-%s-rel" % k: SCENARIOS[k] for k in ("healthy", "fragmented", "two-heaps",
+                                                          "leak")})
 CORRUPT_BYTE = 0x5A
 HEADER_SMASH_BYTE = 0x7E
 
@@ -281,10 +284,12 @@ def test_heaps_in_dump(name):
             assert ctl["self"] == heap["ctl"] and ctl["ptr_bytes"] == 4
             # The handle in RAM points at the same control block.
             assert snap.u32(heap["handle"] + 8) == heap["ctl"]
-        instrumented = name.startswith("sc-")
+        instrumented = name.startswith("sc-") and not name.endswith("-rel")
         for heap in initialised:
-            flags = read_ctl(snap, heap["ctl"])["flags"]
-            assert bool(flags & FMT["UMM_FLAG_POISON"]) == instrumented
+            ctl = read_ctl(snap, heap["ctl"])
+            assert bool(ctl["flags"] & FMT["UMM_FLAG_POISON"]) == instrumented
+            assert (ctl["instr_off"] != 0) == instrumented
+            assert (ctl["prefix_bytes"] != 0) == instrumented
 
 
 @pytest.mark.parametrize("name", ALLOC_FIRMWARES)
