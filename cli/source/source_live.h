@@ -4,6 +4,23 @@
  * hv_source ops; this header adds what only a running target needs:
  * timeouts, the halt policy, progress, round-trip counting and the
  * re-read check that detects a snapshot torn by a running target.
+ *
+ * How a front end uses them (e.g. `--gdb-remote HOST:PORT`, `--openocd
+ * HOST[:PORT]`, `--halt`/`--no-halt`, `--timeout MS`):
+ *
+ *     struct hv_live_options opt = { .timeout_ms = 5000,
+ *                                    .halt_policy = HV_HALT_POLICY_HALT };
+ *     src = hv_source_gdb_open("127.0.0.1:1234", &opt, err, sizeof err);
+ *     src->ops->set_halted(src, 1);      // no-op under HV_HALT_POLICY_NO_HALT
+ *     ... snapshot: src->ops->read(...) per range, as for any source ...
+ *     if (opt.halt_policy == HV_HALT_POLICY_NO_HALT)
+ *         torn = hv_source_reread_compare(src, ctl_addr, ctl_len, ctl_bytes, &at);
+ *     src->ops->set_halted(src, 0);      // let it run again
+ *     src->ops->close(src);
+ *
+ * ranges() returns none: live sources answer any address on demand, and an
+ * unreadable one is an error naming it ("cannot read 64 bytes at 0x30000000:
+ * target reported E14 (bad address)").
  */
 #ifndef HV_SOURCE_LIVE_H
 #define HV_SOURCE_LIVE_H

@@ -6,7 +6,8 @@
  * wire.
  *
  *   live-probe gdb|openocd TARGET [--timeout MS] [--no-halt] [--run-ms MS]
- *              [--run-to ADDR] [--reread] [--gap-ms MS] [--out FILE] ADDR:LEN...
+ *              [--run-to ADDR] [--leave-halted] [--reread] [--gap-ms MS]
+ *              [--out FILE] ADDR:LEN...
  *
  * Prints `stats round_trips=N bytes=N chunk=N ms=N` (and per range
  * `stable`/`torn at 0x...` with --reread); errors are one line on stderr,
@@ -55,6 +56,8 @@ int main(int argc, char **argv)
             run_to = argv[++i];
         } else if (strcmp(argv[i], "--gap-ms") == 0 && i + 1 < argc) {
             gap_ms = atol(argv[++i]);
+        } else if (strcmp(argv[i], "--leave-halted") == 0) {
+            opt.leave_halted = 1;
         } else if (strcmp(argv[i], "--reread") == 0) {
             reread = 1;
         } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
@@ -134,7 +137,7 @@ int main(int argc, char **argv)
         src->ops->close(src);
         return fail(target, "cannot write the output file");
     }
-    if (src->ops->set_halted(src, 0) != 0)
+    if (!opt.leave_halted && src->ops->set_halted(src, 0) != 0)
         goto error;
     struct hv_live_stats stats;
     hv_live_get_stats(src, &stats);

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import HERE, free_port, listening, probe
+from conftest import HERE, free_port, gdb_dump, listening, probe
 
 FW_DIR = os.environ.get("LIVE_FW_DIR", os.path.join(os.path.dirname(os.path.dirname(HERE)),
                                                     "build", "firmware"))
@@ -61,6 +61,44 @@ def test_gdb_firmware_checkpoint_snapshot_equals_gdb_capture(name, tmp_path):
         assert live == ref
         # detaching let the firmware finish: it exits 0 through semihosting
         assert qemu.wait(timeout=20) == 0
+    finally:
+        if qemu.poll() is None:
+            qemu.kill()
+        qemu.wait(timeout=10)
+
+
+def start_qemu_halted(elf):
+    port = free_port()
+    qemu = subprocess.Popen(
+        ["qemu-system-arm", "-M", "mps2-an385", "-cpu", "cortex-m3", "-nographic",
+         "-monitor", "none", "-serial", "none",
+         "-semihosting-config", "enable=on,target=native",
+         "-kernel", elf, "-S", "-gdb", "tcp:127.0.0.1:%d" % port],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for _ in range(250):
+        if listening(port) or qemu.poll() is not None:
+            break
+        time.sleep(0.02)
+    return qemu, "127.0.0.1:%d" % port
+
+
+def test_gdb_firmware_same_moment_as_gdb_dump(tmp_path):
+    """--leave-halted keeps QEMU stopped at the checkpoint, so gdb-multiarch
+    then dumps the very same moment, not a re-run of it."""
+    elf = os.path.join(FW_DIR, "sc-fragmented.elf")
+    assert os.path.exists(elf), "firmware not built: " + elf
+    sym = symbols(elf)
+    start, end = sym["__hv_ram_start"], sym["__hv_ram_end"]
+    qemu, target = start_qemu_halted(elf)
+    try:
+        assert qemu.poll() is None
+        out = tmp_path / "live.bin"
+        r = probe("gdb", target, "--run-to", hex(sym["hv_checkpoint"]), "--leave-halted",
+                  "--out", out, "0x%x:0x%x" % (start, end - start))
+        assert r.rc == 0, r.err
+        ref = gdb_dump(target, start, end - start, str(tmp_path / "gdb.bin"))
+        assert out.read_bytes() == ref
+        assert qemu.wait(timeout=20) == 0      # gdb detached: the firmware finished
     finally:
         if qemu.poll() is None:
             qemu.kill()

@@ -18,11 +18,12 @@ TICKER = BASE + 0x7000
 
 
 class SimulatedJtagOpenocd:
-    def __init__(self, image_path):
-        self.sim = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "jtag_dp_sim.py"), "--image", image_path,
-             "--base", hex(BASE), "--ticker", hex(TICKER)],
-            stdout=subprocess.PIPE, text=True)
+    def __init__(self, image_path, ticker=TICKER):
+        cmd = [sys.executable, os.path.join(HERE, "jtag_dp_sim.py"), "--image", image_path,
+               "--base", hex(BASE)]
+        if ticker is not None:
+            cmd += ["--ticker", hex(ticker)]
+        self.sim = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
         self.openocd = None
         line = self.sim.stdout.readline()
         if not line.startswith("listening on port "):
