@@ -69,8 +69,17 @@ def elf_header(blob, what):
 
 def elf_symbols(path):
     """Returns {name: value} of the ELF's symbol table."""
-    with open(path, "rb") as f:
-        blob = f.read()
+    try:
+        with open(path, "rb") as f:
+            blob = f.read()
+        return elf_symbols_of(blob, path)
+    except OSError as e:
+        raise CaptureError(f"cannot read '{path}': {e.strerror.lower()}") from None
+    except (struct.error, IndexError):
+        raise CaptureError(f"cannot read '{path}': truncated or damaged ELF file") from None
+
+
+def elf_symbols_of(blob, path):
     hdr = elf_header(blob, path)
     sections = []
     for i in range(hdr["shnum"]):
@@ -356,6 +365,7 @@ def cmd_dump(args):
     sockdir = tempfile.mkdtemp(prefix="hvq")
     gdb_sock = os.path.join(sockdir, "gdb")
     qmp_sock = os.path.join(sockdir, "qmp")
+    qemu_err_path = os.path.join(sockdir, "stderr")
     log_path = os.path.join(out, name + ".out")
     script_path = os.path.join(out, name + ".gdb")
     result = {"elf": elf, "range": [start, end], "methods": methods, "checkpoints": [],
@@ -363,10 +373,13 @@ def cmd_dump(args):
     qemu = None
     t0 = time.monotonic()
     try:
-        qemu = subprocess.Popen(qemu_command(elf, log_path, "tcp" if args.gdb_tcp else gdb_sock,
-                                             qmp_sock, halted=True),
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE)
+        # QEMU's own messages go to a file: a pipe nobody reads could fill.
+        with open(qemu_err_path, "w") as qemu_err:
+            qemu = subprocess.Popen(qemu_command(elf, log_path,
+                                                 "tcp" if args.gdb_tcp else gdb_sock,
+                                                 qmp_sock, halted=True),
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=qemu_err)
         result["qemu_pid"] = qemu.pid
         if args.gdb_tcp:
             wait_for_socket(qmp_sock, qemu, args.timeout)
@@ -438,9 +451,9 @@ def cmd_dump(args):
         result["error"] = str(e)
     finally:
         stop_process(qemu)
-        if qemu is not None and qemu.stderr is not None:
-            result["qemu_stderr"] = qemu.stderr.read().decode(errors="replace")
-            qemu.stderr.close()
+        if os.path.exists(qemu_err_path):
+            with open(qemu_err_path, errors="replace") as f:
+                result["qemu_stderr"] = f.read()
         shutil.rmtree(sockdir, ignore_errors=True)
         if os.path.exists(log_path):
             with open(log_path, errors="replace") as f:

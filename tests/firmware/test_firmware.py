@@ -469,6 +469,30 @@ def test_gdb_over_tcp_matches_unix_socket(tmp_path):
         assert f.read() == snapshot("demo", 1).data
 
 
+def test_damaged_elf_is_refused(tmp_path):
+    with open(elf_path("demo"), "rb") as f:
+        head = f.read(4096)
+    bad = tmp_path / "cut.elf"
+    bad.write_bytes(head)
+    proc = subprocess.run(DRIVER + ["dump", str(bad), "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"qemu-dump: cannot read '{bad}': ")
+    # A symbol table cut short inside the file.
+    blob = bytearray(open(elf_path("demo"), "rb").read())
+    shoff, shentsize, shnum = struct.unpack_from("<I", blob, 32)[0], 40, \
+        struct.unpack_from("<H", blob, 48)[0]
+    for i in range(shnum):
+        if struct.unpack_from("<I", blob, shoff + i * shentsize + 4)[0] == 2:  # SHT_SYMTAB
+            struct.pack_into("<I", blob, shoff + i * shentsize + 20, 0x7FFFFFF0)  # sh_size
+    bad.write_bytes(bytes(blob))
+    proc = subprocess.run(DRIVER + ["dump", str(bad), "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2
+    assert proc.stderr == f"qemu-dump: cannot read '{bad}': truncated or damaged ELF file\n"
+
+
 @pytest.mark.parametrize("args, message", [
     (["dump", "/nonexistent.elf", "--out", "OUT"], "cannot read '/nonexistent.elf'"),
     (["dump", "ELF", "--out", "OUT", "--range", "0x20000010:0x20000000"], "bad range"),
