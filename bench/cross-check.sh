@@ -3,6 +3,8 @@
 # -ffreestanding -Wall -Wextra -Werror for Cortex-M0+, Cortex-M4 and RV32,
 # release and -DUMM_INSTRUMENT, and the objects need nothing from outside but
 # memset/memcpy/memmove/memcmp and the compiler's own runtime (libgcc).
+# <string.h> is the one header taken from outside the compiler, and only
+# with those four declared (below).
 # Proved by listing the undefined symbols of the combined objects and by
 # linking them, with only those four functions supplied, into an image.
 #
@@ -23,9 +25,24 @@ if [ ${#srcs[@]} -eq 0 ]; then
     exit 1
 fi
 
+mkdir -p "$out/include"
+# <string.h> declaring exactly the four functions allowed, for every target:
+# the RV32 toolchain has no C library (so no headers), and on ARM it keeps
+# newlib from declaring the rest.  Any other string function the lib uses
+# is then an implicit declaration, an error under -Werror.
+cat > "$out/include/string.h" <<'EOF'
+#ifndef BENCH_CROSS_STRING_H
+#define BENCH_CROSS_STRING_H
+#include <stddef.h>
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *restrict d, const void *restrict s, size_t n);
+void *memmove(void *d, const void *s, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+#endif
+EOF
+
 # A stand-in for the four functions a freestanding C implementation may
 # call; the loops must not turn back into calls to themselves.
-mkdir -p "$out"
 cat > "$out/memfuncs.c" <<'EOF'
 #include <stddef.h>
 void *memset(void *d, int c, size_t n);
@@ -71,16 +88,17 @@ check() { # name cc nm "target flags" "variant flags"
         obj="$dir/$(echo "${src%.c}" | tr / _).o"
         # shellcheck disable=SC2086
         if ! $cc $tflags $vflags -std=c11 -Os -ffreestanding -Wall -Wextra -Werror \
-                $inc -c "$src" -o "$obj" >>"$log" 2>&1; then
-            echo "  $name: '$src' does not compile:"; sed 's/^/    /' "$log" | head -20
+                -isystem "$out/include" $inc -c "$src" -o "$obj" >"$log.one" 2>&1; then
+            echo "  $name: '$src' does not compile:"; sed 's/^/    /' "$log.one" | head -20
             ok=0
         fi
+        cat "$log.one" >>"$log"
         objs+=("$obj")
     done
     if [ $ok -eq 1 ]; then
         # shellcheck disable=SC2086
-        if ! $cc $tflags -nostdlib -r -o "$dir/combined.o" "${objs[@]}" >>"$log" 2>&1; then
-            echo "  $name: partial link failed:"; sed 's/^/    /' "$log" | head -10
+        if ! $cc $tflags -nostdlib -r -o "$dir/combined.o" "${objs[@]}" >"$log.one" 2>&1; then
+            echo "  $name: partial link failed:"; sed 's/^/    /' "$log.one" | head -10
             ok=0
         fi
     fi
@@ -98,11 +116,11 @@ check() { # name cc nm "target flags" "variant flags"
         # The real proof: a complete link with only the four supplied.
         # shellcheck disable=SC2086
         if ! $cc $tflags -Os -ffreestanding -fno-builtin -fno-tree-loop-distribute-patterns \
-                -c "$out/memfuncs.c" -o "$dir/memfuncs.o" >>"$log" 2>&1 ||
+                -c "$out/memfuncs.c" -o "$dir/memfuncs.o" >"$log.one" 2>&1 ||
            ! $cc $tflags -nostdlib -nostartfiles -Wl,-e,0 -Wl,--no-gc-sections \
-                -o "$dir/check.elf" "$dir/combined.o" "$dir/memfuncs.o" -lgcc >>"$log" 2>&1; then
+                -o "$dir/check.elf" "$dir/combined.o" "$dir/memfuncs.o" -lgcc >>"$log.one" 2>&1; then
             echo "  $name: link with only memset/memcpy/memmove/memcmp failed:"
-            grep -v '^$' "$log" | sed 's/^/    /' | head -10
+            grep -v '^$' "$log.one" | sed 's/^/    /' | head -10
             ok=0
         fi
         [ $ok -eq 1 ] && [ -n "$runtime" ] && echo "  $name: compiler runtime used:$runtime"
