@@ -2,7 +2,8 @@
  * bare.c - a firmware that does not allocate: it proves the start-up code
  * (.data copied, .bss zeroed), the output path and the checkpoint, and
  * leaves a known pattern in RAM for the capture methods to agree on.
- * Built with -DHV_BARE_FAULT (bare-fault.elf) it faults after its checkpoint.
+ * Built with -DHV_BARE_FAULT (bare-fault.elf) it faults after its checkpoint;
+ * with -DHV_BARE_HANG (bare-hang.elf) it spins forever before it.
  */
 #include "hv_io.h"
 #include "hv_truth.h"
@@ -34,6 +35,14 @@ int main(void)
     }
     hv_printf("pattern at %p, %u words, last 0x%08lx\n", (void *)hv_bare_pattern,
               PATTERN_WORDS, (unsigned long)hv_bare_pattern[PATTERN_WORDS - 1]);
+#ifdef HV_BARE_HANG
+    /* Never reaches its checkpoint nor exits: the drivers' timeouts. */
+    static volatile int hang = 1; /* volatile: the code after stays linked */
+    hv_puts("bare firmware: hanging\n");
+    while (hang) {
+        __asm__ volatile("nop");
+    }
+#endif
     hv_reach_checkpoint(1);
 #ifdef HV_BARE_FAULT
     /* The fault path: an undefined instruction ends the run through the

@@ -3,6 +3,7 @@
 #
 #   $(FW_DIR)/bare.elf          start-up, output and checkpoint; no allocator
 #   $(FW_DIR)/bare-fault.elf    the same, then a fault (handler reports, status 3)
+#   $(FW_DIR)/bare-hang.elf     the same, but spins before its checkpoint
 #   $(FW_DIR)/demo.elf          the `make demo` firmware (release allocator)
 #   $(FW_DIR)/sc-NAME.elf       one per scenario (instrumented allocator)
 #   $(FW_DIR)/sc-NAME-rel.elf   undamaged scenarios on the release allocator
@@ -43,10 +44,12 @@ fw_sc_id   = $(word 2,$(subst :, ,$1))
 
 FW_BARE_ELF      := $(FW_DIR)/bare.elf
 FW_FAULT_ELF     := $(FW_DIR)/bare-fault.elf
+FW_HANG_ELF      := $(FW_DIR)/bare-hang.elf
 FW_DEMO_ELF      := $(FW_DIR)/demo.elf
 FW_SCENARIO_ELFS := $(foreach s,$(FW_SCENARIOS),$(FW_DIR)/sc-$(call fw_sc_name,$s).elf) \
                     $(foreach s,$(FW_SCENARIOS_REL),$(FW_DIR)/sc-$(call fw_sc_name,$s)-rel.elf)
-FW_ELFS          := $(FW_BARE_ELF) $(FW_FAULT_ELF) $(FW_DEMO_ELF) $(FW_SCENARIO_ELFS)
+FW_ELFS          := $(FW_BARE_ELF) $(FW_FAULT_ELF) $(FW_HANG_ELF) $(FW_DEMO_ELF) \
+                    $(FW_SCENARIO_ELFS)
 
 $(FW_OBJ)/%.o: $(FW_SRC)/%.c
 	@mkdir -p $(dir $@)
@@ -85,7 +88,12 @@ $(FW_BARE_ELF): $(FW_OBJ)/bare.o $(FW_COMMON_OBJS) $(FW_SRC)/cm3.ld
 $(FW_OBJ)/bare-fault.o: $(FW_SRC)/bare.c
 	@mkdir -p $(dir $@)
 	$(Q)$(FW_CC) $(FW_CFLAGS) -DHV_BARE_FAULT -c $< -o $@
+$(FW_OBJ)/bare-hang.o: $(FW_SRC)/bare.c
+	@mkdir -p $(dir $@)
+	$(Q)$(FW_CC) $(FW_CFLAGS) -DHV_BARE_HANG -c $< -o $@
 $(FW_FAULT_ELF): $(FW_OBJ)/bare-fault.o $(FW_COMMON_OBJS) $(FW_SRC)/cm3.ld
+	$(Q)$(FW_CC) $(FW_LDFLAGS) -Wl,-Map=$(@:.elf=.map) $(filter %.o,$^) -o $@
+$(FW_HANG_ELF): $(FW_OBJ)/bare-hang.o $(FW_COMMON_OBJS) $(FW_SRC)/cm3.ld
 	$(Q)$(FW_CC) $(FW_LDFLAGS) -Wl,-Map=$(@:.elf=.map) $(filter %.o,$^) -o $@
 $(FW_DEMO_ELF): $(FW_OBJ)/demo.o $(FW_COMMON_OBJS) $(FW_TRACK_OBJ) $(FW_LIB_REL) $(FW_SRC)/cm3.ld
 	$(Q)$(FW_CC) $(FW_LDFLAGS) -Wl,-Map=$(@:.elf=.map) $(filter %.o,$^) -o $@
@@ -96,7 +104,7 @@ firmware: $(FW_ELFS)
 # RAM captures of every firmware at every checkpoint, for other suites:
 # $(FW_DIR)/dumps/NAME/NAME.cpN.{gdb,pmemsave,core}.bin, NAME.cpN.core and
 # NAME.json (see tests/firmware/README.md).
-FW_DUMPABLE    := $(filter-out $(FW_FAULT_ELF),$(FW_ELFS))
+FW_DUMPABLE    := $(filter-out $(FW_FAULT_ELF) $(FW_HANG_ELF),$(FW_ELFS))
 FW_DUMP_JSONS  := $(foreach e,$(FW_DUMPABLE),$(FW_DIR)/dumps/$(basename $(notdir $e))/$(basename $(notdir $e)).json)
 define fw_dump_rule
 $(FW_DIR)/dumps/$(basename $(notdir $1))/$(basename $(notdir $1)).json: $1 $(FW_SRC)/qemu_dump.py

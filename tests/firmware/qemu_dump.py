@@ -417,7 +417,7 @@ def cmd_dump(args):
         if checkpoints is None:
             checkpoints = list(reached)  # in the order the firmware reached them
             if not checkpoints:
-                result["error"] = "no checkpoint reached"
+                result["error"] = result["error"] or "no checkpoint reached"
                 all_ok = False
         for cp in checkpoints:
             entry = {"id": cp, "reached": cp in reached, "captured": cp in captured,

@@ -528,11 +528,44 @@ def test_fault_is_reported(tmp_path):
     assert re.search(r"^\s*%x:\s+de00\s+udf" % int(m.group(2), 16), dis.stdout, re.M)
 
 
+def qemu_pids_running(elf):
+    """PIDs of QEMU processes running `elf` (to prove none is left)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if argv and argv[0].endswith(b"qemu-system-arm") and elf.encode() in argv:
+                pids.append(int(entry))
+    return [p for p in pids if pid_alive(p)]
+
+
 def test_run_times_out_and_stops_qemu():
-    proc = subprocess.run(DRIVER + ["run", elf_path("demo"), "--timeout", "0.01"],
+    elf = elf_path("bare-hang")
+    proc = subprocess.run(DRIVER + ["run", elf, "--timeout", "1"],
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode == 124
-    assert "did not exit within" in proc.stderr
+    assert "bare firmware: hanging" in proc.stdout
+    assert f"qemu-run: '{elf}' did not exit within 1.0s\n" in proc.stderr
+    assert qemu_pids_running(elf) == []
+
+
+def test_dump_times_out_and_stops_qemu(tmp_path):
+    """A firmware that never reaches its checkpoint: gdb is given up after
+    the timeout and QEMU is stopped."""
+    elf = elf_path("bare-hang")
+    proc = subprocess.run(DRIVER + ["dump", elf, "--out", str(tmp_path), "--timeout", "2",
+                                    "--quiet"], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 1
+    assert proc.stderr == "qemu-dump: bare-hang: gdb did not finish within 2.0s\n"
+    with open(tmp_path / "bare-hang.json") as f:
+        result = json.load(f)
+    assert 2.0 <= result["seconds"] < 10
+    assert not pid_alive(result["qemu_pid"])
+    assert qemu_pids_running(elf) == []
 
 
 def test_run_reports_exit_status():
