@@ -111,8 +111,9 @@ class RspReader:
 
 def gdb_stub(memory, base=0, max_read=2048, mode="ok"):
     """A handler speaking enough RSP for source_gdb.c.  Modes change one
-    behaviour: split (1-3 byte writes), rle, badsum_once, badsum_always,
-    error (E14 for every m), empty_m, garbled_m, nak_always."""
+    behaviour: split (1-3 byte writes), rle, notify (a %Stop notification
+    before each reply), badsum_once, badsum_always, error (E14 for every m),
+    empty_m, garbled_m, nak_always."""
 
     def handler(server, conn):
         rd = RspReader(conn)
@@ -162,6 +163,10 @@ def gdb_stub(memory, base=0, max_read=2048, mode="ok"):
                 pkt = pkt[:-2] + (b"00" if pkt[-2:] != b"00" else b"01")
                 if mode == "badsum_always":
                     last_good = pkt
+            if mode == "notify":
+                # an asynchronous notification may precede any reply
+                conn.sendall(b"%Stop:T05thread:p01.01;#" +
+                             b"%02x" % (sum(b"Stop:T05thread:p01.01;") & 0xff))
             if mode == "split":
                 for n, i in enumerate(range(0, len(pkt), 3)):
                     conn.sendall(pkt[i:i + 3])
@@ -214,7 +219,8 @@ def tcl_reply(rc, result):
 def openocd_tcl(memory, base=0, mode="ok"):
     """A handler for OpenOCD's Tcl RPC wrapper as source_openocd.c sends it.
     Modes: ok, notify (notifications before every reply, split in pieces),
-    fail (read_memory fails like OpenOCD does), garbled, short."""
+    fail (read_memory fails like OpenOCD does), garbled, short, nohalt
+    (the target will not halt)."""
 
     def handler(server, conn):
         buf = b""
@@ -247,6 +253,8 @@ def openocd_tcl(memory, base=0, mode="ok"):
                 reply = "0 little"
             elif inner == "[target current] curstate":
                 reply = "0 " + state
+            elif inner == "halt" and mode == "nohalt":
+                reply = "1 {timed out while waiting for target halted}"
             elif inner == "halt":
                 state = "halted"
                 reply = "0 {}"

@@ -6,10 +6,11 @@
  * wire.
  *
  *   live-probe gdb|openocd TARGET [--timeout MS] [--no-halt] [--run-ms MS]
- *              [--run-to ADDR] [--leave-halted] [--reread] [--gap-ms MS]
+ *              [--run-to ADDR] [--leave-halted] [--reread] [--gap-ms MS] [--progress]
  *              [--out FILE] ADDR:LEN...
  *
- * Prints `stats round_trips=N bytes=N chunk=N ms=N` (and per range
+ * Prints `stats round_trips=N bytes=N chunk=N ms=N read_us=N` (ms: open to
+ * close; read_us: the range reads only, re-reads excluded) (and per range
  * `stable`/`torn at 0x...` with --reread); errors are one line on stderr,
  * exit status 2.  --gap-ms waits between the read and the re-read, the way
  * heapview decodes before it re-reads the control data.
@@ -26,6 +27,29 @@
 
 #define MAX_RANGES 16
 
+/* --progress: checks the callback's contract and counts the calls. */
+struct progress_check {
+    unsigned long calls;
+    uint64_t last_done;
+    int bad;
+};
+
+static void on_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    struct progress_check *pc = ctx;
+    if (done > total || (pc->calls > 0 && done <= pc->last_done && done != total))
+        pc->bad = 1;
+    pc->calls++;
+    pc->last_done = done == total ? 0 : done;
+}
+
+static long long now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static int fail(const char *target, const char *reason)
 {
     fprintf(stderr, "live-probe: cannot read '%s': %s\n", target, reason);
@@ -41,6 +65,7 @@ int main(int argc, char **argv)
     const char *kind = argv[1], *target = argv[2], *out_path = NULL;
     struct hv_live_options opt = { .timeout_ms = 5000, .halt_policy = HV_HALT_POLICY_HALT };
     int reread = 0;
+    struct progress_check pc = { 0, 0, 0 };
     long run_ms = 0, gap_ms = 0;
     const char *run_to = NULL;
     struct hv_range ranges[MAX_RANGES];
@@ -56,6 +81,9 @@ int main(int argc, char **argv)
             run_to = argv[++i];
         } else if (strcmp(argv[i], "--gap-ms") == 0 && i + 1 < argc) {
             gap_ms = atol(argv[++i]);
+        } else if (strcmp(argv[i], "--progress") == 0) {
+            opt.progress = on_progress;
+            opt.progress_ctx = &pc;
         } else if (strcmp(argv[i], "--leave-halted") == 0) {
             opt.leave_halted = 1;
         } else if (strcmp(argv[i], "--reread") == 0) {
@@ -98,6 +126,7 @@ int main(int argc, char **argv)
     if (src->ops->set_halted(src, 1) != 0)
         goto error;
 
+    long long read_start = now_us(), read_us = 0;
     FILE *out = NULL;
     if (out_path != NULL && (out = fopen(out_path, "wb")) == NULL) {
         src->ops->close(src);
@@ -112,6 +141,7 @@ int main(int argc, char **argv)
                 fclose(out);
             goto error;
         }
+        read_us += now_us() - read_start;
         if (out != NULL)
             fwrite(buf, 1, len, out);
         if (reread) {
@@ -132,6 +162,7 @@ int main(int argc, char **argv)
                        (unsigned long long)ranges[r].address, (unsigned long long)diff);
         }
         free(buf);
+        read_start = now_us();
     }
     if (out != NULL && fclose(out) != 0) {
         src->ops->close(src);
@@ -142,9 +173,11 @@ int main(int argc, char **argv)
     struct hv_live_stats stats;
     hv_live_get_stats(src, &stats);
     src->ops->close(src);
-    printf("stats round_trips=%llu bytes=%llu chunk=%llu ms=%lld\n",
+    if (opt.progress != NULL)
+        printf("progress calls=%lu %s\n", pc.calls, pc.bad ? "out-of-order" : "in-order");
+    printf("stats round_trips=%llu bytes=%llu chunk=%llu ms=%lld read_us=%lld\n",
            (unsigned long long)stats.round_trips, (unsigned long long)stats.bytes_read,
-           (unsigned long long)stats.read_chunk, net_now_ms() - start);
+           (unsigned long long)stats.read_chunk, net_now_ms() - start, read_us);
     return 0;
 
 error:

@@ -40,14 +40,16 @@ def assert_one_line_error(r, target, *fragments, within=3.0):
 
 # GDB remote serial protocol
 
-@pytest.mark.parametrize("mode", ["ok", "split", "rle", "badsum_once"])
+@pytest.mark.parametrize("mode", ["ok", "split", "rle", "notify", "badsum_once"])
 def test_gdb_fake_peer_odd_but_legal_replies(server_factory, tmp_path, mode):
     s = server_factory(gdb_stub(MEMORY, BASE, max_read=1024, mode=mode))
     out = tmp_path / "m.bin"
-    r = probe("gdb", s.target, "--timeout", 2000, "--out", out,
+    r = probe("gdb", s.target, "--timeout", 2000, "--out", out, "--progress",
               "0x%x:%d" % (BASE + 5, len(MEMORY) - 5))
     assert r.rc == 0, r.err
     assert out.read_bytes() == MEMORY[5:]
+    # one progress call per 1024-byte `m`
+    assert "progress calls=%d in-order" % -(-(len(MEMORY) - 5) // 1024) in r.out
     assert s.log[-1] == "D;1"    # multiprocess+ negotiated: detach is D;1
 
 
@@ -185,3 +187,11 @@ def test_openocd_fake_peer_silent(server_factory):
     s = server_factory(silent)
     r = probe("openocd", s.target, "--timeout", 700, "0x0:4")
     assert_one_line_error(r, s.target, "no complete reply within 700 ms")
+
+
+def test_openocd_fake_peer_target_will_not_halt(server_factory):
+    s = server_factory(openocd_tcl(MEMORY, BASE, mode="nohalt"))
+    r = probe("openocd", s.target, "0x%x:64" % BASE)
+    assert_one_line_error(r, s.target, "cannot halt the target: openocd: timed out while "
+                                       "waiting for target halted")
+    assert not any("read_memory" in c for c in s.log)

@@ -103,3 +103,20 @@ def test_gdb_firmware_same_moment_as_gdb_dump(tmp_path):
         if qemu.poll() is None:
             qemu.kill()
         qemu.wait(timeout=10)
+
+
+def test_gdb_firmware_run_to_never_reached_is_a_clear_error(tmp_path):
+    elf = os.path.join(FW_DIR, "sc-healthy.elf")
+    assert os.path.exists(elf), "firmware not built: " + elf
+    qemu, target = start_qemu_halted(elf)
+    try:
+        # the vector table is never executed: the firmware runs to its exit
+        r = probe("gdb", target, "--run-to", "0x0", "0x20000000:4")
+        assert r.rc == 2
+        assert r.err == ("live-probe: cannot read '%s': cannot run to 0x0: the target "
+                         "exited before stopping there\n" % target)
+        assert qemu.wait(timeout=20) == 0
+    finally:
+        if qemu.poll() is None:
+            qemu.kill()
+        qemu.wait(timeout=10)
