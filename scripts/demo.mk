@@ -8,6 +8,6 @@ DEMO_DUMP_DIR := $(BUILD)/firmware/demo-dump
 
 demo:
 	$(Q)scripts/deps.sh demo
-	$(Q)$(MAKE) --no-print-directory $(FW_DEMO_ELF)
+	$(Q)$(MAKE) -s --no-print-directory $(FW_DEMO_ELF)
 	$(Q)scripts/qemu-dump.sh $(FW_DEMO_ELF) --out $(DEMO_DUMP_DIR) --checkpoint 1 \
 		--timeout $(DEMO_TIMEOUT)

@@ -574,3 +574,30 @@ def test_run_reports_exit_status():
     assert proc.returncode == 0
     assert "check memalign alignment: OK" in proc.stdout
     assert proc.stdout.rstrip().endswith("failed")
+
+
+# ---- the commands the README shows -------------------------------------------
+
+def test_qemu_dump_script_example(tmp_path):
+    proc = subprocess.run([os.path.join(TOP, "scripts", "qemu-dump.sh"), elf_path("sc-leak"),
+                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "qemu-dump: checkpoint 1: methods agree\n" in proc.stdout
+    assert "qemu-dump: checkpoint 2: methods agree\n" in proc.stdout
+    assert "qemu-dump: firmware exit status 0;" in proc.stdout
+    assert "check leak grew by 6 allocations: OK" in proc.stdout
+
+
+def test_make_demo():
+    build = os.path.dirname(FW_DIR)
+    proc = subprocess.run(["make", "--no-print-directory", "-C", TOP, "BUILD=" + build, "demo"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert out.startswith("heapview demo: umm heaps on a Cortex-M3")
+    assert re.search(r"^memalign\(256, 70\) -> 0x[0-9a-f]{8} aligned$", out, re.M)
+    assert re.search(r"^done: \d+ checks, 0 failed$", out, re.M)
+    assert "qemu-dump: checkpoint 1: methods agree\n" in out
+    dump = os.path.join(build, "firmware", "demo-dump", "demo.cp1.gdb.bin")
+    with open(dump, "rb") as f:
+        assert f.read() == snapshot("demo", 1).data
