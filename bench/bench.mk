@@ -97,8 +97,22 @@ $(BENCH_OVERLAP_SO): bench/tests/overlap_malloc.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=c11 -O1 -shared -fPIC $(WARN) -o $@ $<
 
-test-replay: $(BENCH_REPLAY) $(BENCH_OVERLAP_SO)
-	$(Q)bench/test-replay.sh $(BENCH_REPLAY) $(BENCH_OVERLAP_SO) $(BENCH_OUT)/test-replay $(BENCH_TRACES)
+# The instrumented allocator with its self-checks on, built like every test
+# build (CFLAGS: -Werror, SANITIZE when given).
+BENCH_INSTR_OBJS   := $(BENCH_LIB_SRCS:%.c=$(BENCH_OUT)/instr/%.o)
+BENCH_INSTR_A      := $(BENCH_OUT)/libumm-instr.a
+BENCH_REPLAY_DIAG  := $(BENCH_OUT)/replay-diag
+$(BENCH_OUT)/instr/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -DUMM_INSTRUMENT $(LIB_INC) -c $< -o $@
+$(BENCH_INSTR_A): $(BENCH_INSTR_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(BENCH_REPLAY_DIAG): bench/replay.c $(BENCH_INSTR_A)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -DUMM_INSTRUMENT -DBENCH_DIAG $(LIB_INC) bench/replay.c $(BENCH_INSTR_A) $(LDFLAGS) -o $@
+
+test-replay: $(BENCH_REPLAY) $(BENCH_REPLAY_DIAG) $(BENCH_OVERLAP_SO)
+	$(Q)bench/test-replay.sh $(BENCH_REPLAY) $(BENCH_REPLAY_DIAG) $(BENCH_OVERLAP_SO) $(BENCH_OUT)/test-replay $(BENCH_TRACES)
 
 TEST_SUITES += replay
 .PHONY: test-replay

@@ -10,6 +10,7 @@
  *     --min-heap           binary-search the smallest heap with no failure
  *     --callgrind          only meaningful under valgrind: the allocator
  *                          calls go through bench_op_* (see below)
+ *     --diag               (BENCH_DIAG builds) heap checks while replaying
  *
  * Output is one `key value` pair per line so scripts can read it.
  *
@@ -38,6 +39,16 @@
 
 #ifndef BENCH_NO_UMM
 #include "umm_malloc.h"
+#endif
+/*
+ * BENCH_DIAG (with an allocator built -DUMM_INSTRUMENT): every
+ * DIAG_EVERY operations and at the end the allocator checks its own heap,
+ * and at the end its metrics must agree with the replayer's model (live
+ * allocations, requested bytes).  For tests, not for measurements.
+ */
+#ifdef BENCH_DIAG
+#include "umm_diag.h"
+#define DIAG_EVERY 1000u
 #endif
 
 /* Largest heap the replayer can hand the allocator (static storage). */
@@ -369,6 +380,54 @@ static void *run_call(struct replay *r, size_t index, const struct op *op, void 
     return p;
 }
 
+#ifdef BENCH_DIAG
+static int diag_enabled;
+
+static void diag_fail(const struct replay *r, size_t index, const char *what)
+{
+    struct umm_fault fault;
+    fprintf(stderr, "replay: allocator self-check failed in '%s' after line %" PRIu32 ": %s",
+            r->trace->path, r->trace->ops[index].line, what);
+    if (umm_multi_last_fault(&bench_heap, &fault))
+        fprintf(stderr, " (fault kind %u, block %" PRIu32 ")", fault.kind, fault.block);
+    fprintf(stderr, "\n");
+    exit(3);
+}
+
+/* The allocator's own checks; at the end also its metrics against the model. */
+static void diag_check(const struct replay *r, size_t index, int at_end)
+{
+    if (!umm_multi_integrity_check(&bench_heap))
+        diag_fail(r, index, "integrity check");
+    if (!umm_multi_poison_check(&bench_heap))
+        diag_fail(r, index, "poison check");
+    if (!at_end)
+        return;
+    struct umm_heap_info info;
+    if (!umm_multi_info(&bench_heap, &info))
+        diag_fail(r, index, "no heap info");
+    size_t live = 0, requested = 0;
+    for (uint32_t id = 0; id <= r->trace->max_id; id++) {
+        if (r->slots[id].ptr) {
+            live++;
+            requested += r->slots[id].size;
+        }
+    }
+    if (info.corruption_count != 0 || info.bad_free_count != 0) {
+        fprintf(stderr, "replay: allocator found %" PRIu32 " corruptions and %" PRIu32
+                " bad frees replaying '%s'\n", info.corruption_count, info.bad_free_count,
+                r->trace->path);
+        exit(3);
+    }
+    if (info.used_entries != live || info.requested_bytes != requested) {
+        fprintf(stderr, "replay: allocator metrics disagree with the trace in '%s': %zu allocations"
+                " of %zu bytes live, heap reports %zu of %zu bytes\n",
+                r->trace->path, live, requested, info.used_entries, info.requested_bytes);
+        exit(3);
+    }
+}
+#endif
+
 /* One pass over the trace; returns 0, or exits on an integrity error. */
 static void replay_once(struct replay *r)
 {
@@ -379,6 +438,10 @@ static void replay_once(struct replay *r)
     for (size_t i = 0; i < t->op_count; i++) {
         const struct op *op = &t->ops[i];
         struct slot *s = &r->slots[op->id];
+#ifdef BENCH_DIAG
+        if (diag_enabled && i % DIAG_EVERY == 0)
+            diag_check(r, i, 0);
+#endif
         if (op->kind == OP_FREE) {
             if (s->ptr)
                 verify_slot(r, op, op->id, s->size);
@@ -424,6 +487,10 @@ static void replay_once(struct replay *r)
         s->size = bytes;
         token_fill(p, bytes, op->id);
     }
+#ifdef BENCH_DIAG
+    if (diag_enabled)
+        diag_check(r, t->op_count - 1, 1);
+#endif
     /* Give a non-resettable heap (libc) its memory back for the next pass. */
     for (uint32_t id = 0; id <= t->max_id; id++) {
         if (r->slots[id].ptr) {
@@ -470,7 +537,7 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: replay [--backend umm|libc] [--heap BYTES] [--cycles N] [--min-heap]\n"
-            "              [--callgrind] TRACE\n");
+            "              [--callgrind] [--diag] TRACE\n");
     exit(2);
 }
 
@@ -498,6 +565,13 @@ int main(int argc, char **argv)
             }
         } else if (strcmp(a, "--min-heap") == 0) {
             want_min_heap = 1;
+        } else if (strcmp(a, "--diag") == 0) {
+#ifdef BENCH_DIAG
+            diag_enabled = 1;
+#else
+            fprintf(stderr, "replay: --diag needs a build with BENCH_DIAG and UMM_INSTRUMENT\n");
+            return 2;
+#endif
         } else if (strcmp(a, "--callgrind") == 0) {
             /* bench_op_* are always the call sites; the flag documents intent */
         } else if (a[0] == '-' || path) {
@@ -519,6 +593,12 @@ int main(int argc, char **argv)
         return 2;
     }
 
+#ifdef BENCH_DIAG
+    if (diag_enabled && !backend->owns_heap) {
+        fprintf(stderr, "replay: --diag checks the umm backend only\n");
+        return 2;
+    }
+#endif
     struct trace t;
     trace_load(&t, path);
     size_t heap_bytes = heap_opt ? (size_t)heap_opt : t.heap_bytes;

@@ -2,6 +2,8 @@
 # Test suite `replay`: the trace replayer that `make bench` relies on.
 #  - the allocator runs every bench trace with every block's contents intact,
 #    and the C library does too (the replayer itself is sound);
+#  - the instrumented allocator, checking its own heap every 1000 operations,
+#    finds nothing wrong, and its metrics agree with the trace at the end;
 #  - a deliberately overlapping malloc (tests/overlap_malloc.c, preloaded) is
 #    caught: the integrity check can fail;
 #  - failed allocations are counted as the trace format says, and a failed
@@ -9,10 +11,10 @@
 #  - --min-heap returns a size that runs clean while 8 bytes less fails;
 #  - malformed traces get a one-line error and exit status 2, never a crash.
 # Closes with `N passed, N failed`.
-# Usage: bench/test-replay.sh REPLAY OVERLAP_SO WORKDIR TRACE...
+# Usage: bench/test-replay.sh REPLAY REPLAY_DIAG OVERLAP_SO WORKDIR TRACE...
 set -u
-replay=$1 shim=$2 work=$3
-shift 3
+replay=$1 replay_diag=$2 shim=$3 work=$4
+shift 4
 mkdir -p "$work"
 passed=0 failed=0
 pass() { echo "PASS replay $1"; passed=$((passed + 1)); }
@@ -40,6 +42,18 @@ for trace in "$@"; do
             pass "$backend-$name"
         fi
     done
+done
+
+# The instrumented allocator's own checks along each trace, and its metrics.
+for trace in "$@"; do
+    name=$(basename "$trace" .trace)
+    "$replay_diag" --diag "$trace" >"$work/out" 2>"$work/err"
+    rc=$?
+    if [ $rc -eq 0 ] && [ "$(get integrity "$work/out")" = ok ]; then
+        pass "diag-$name"
+    else
+        fail "diag-$name" "exit $rc: $(head -1 "$work/err")"
+    fi
 done
 
 # The checker catches an allocator that hands out overlapping blocks.
