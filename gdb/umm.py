@@ -91,10 +91,12 @@ def symbolize(addr):
 
 
 def _code_name(addr):
-    """func+0xoff from the ELF symbol table (as heapview names owners), with
-    file:line of the call when the debug info agrees about the function."""
+    """func+0xoff from the ELF symbol table, as heapview names owners, with the
+    file:line of the call (the instruction before the return address) when
+    the debug info agrees about the function."""
+    pc = addr & ~1 if _is_arm() else addr     # Thumb return addresses have bit 0 set
     try:
-        text = gdb.execute('info symbol 0x%x' % addr, to_string=True).strip()
+        text = gdb.execute('info symbol 0x%x' % pc, to_string=True).strip()
     except gdb.error:
         return None
     if not text or text.startswith('No symbol') or ' in section ' not in text:
@@ -104,9 +106,7 @@ def _code_name(addr):
         return None                     # data: a tag string, not code
     parts = sym.split(' + ')
     name = parts[0]
-    label = name if len(parts) == 1 else '%s+0x%x' % (name, int(parts[1]))
-    # A return address: the call is just before it (Thumb sets bit 0).
-    pc = addr & ~1 if _is_arm() else addr
+    label = '%s+0x%x' % (name, int(parts[1]) if len(parts) > 1 else 0)
     call = pc - 1 if pc else pc
     if _outer_function(call) == name:
         sal = gdb.find_pc_line(call)
@@ -146,7 +146,7 @@ def _tag_string(addr):
         return None
     text = raw[:end]
     if all(32 <= c < 127 for c in text):
-        return text.decode('ascii')
+        return '"%s"' % text.decode('ascii')     # quoted, as heapview shows tags
     return None
 
 
@@ -185,12 +185,11 @@ def _upstream_target(name, value):
     heap_size = int(value['heap_size'])
     if pheap == 0 or numblocks == 0:
         raise U.DecodeError("upstream heap '%s' is not initialised" % name)
-    block_bytes = 8
+    block_bytes = 0     # 0: the decoder derives it as heapview does
     try:
         block_bytes = gdb.lookup_type('umm_block').sizeof
     except gdb.error:
-        if numblocks and heap_size // numblocks >= 8:
-            block_bytes = heap_size // numblocks
+        pass
     return Target('upstream', name, pheap, numblocks, block_bytes, heap_size)
 
 
@@ -279,7 +278,7 @@ def decode(target):
     pheap, numblocks, block_bytes, heap_size = target.args
     endian = '>' if _big_endian() else '<'
     return U.decode_upstream(MEMORY, pheap, numblocks, block_bytes, heap_size,
-                             target.name, endian)
+                             target.name, endian, symbolize=symbolize)
 
 
 def _big_endian():

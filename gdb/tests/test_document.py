@@ -87,7 +87,8 @@ def test_check_text_names_the_culprit(capture):
     text = render.check_text(heap)
     victim = [b for b in heap.blocks if b.user == cap.heaps[0]['damage'][0]['ptr']][0]
     assert 'culprit: block %d at 0x%x' % (victim.index, victim.address) in text
-    assert text.rstrip().endswith('%d problems (%d blocks checked)' % (len(heap.problems), len(heap.blocks)))
+    n = len(heap.problems)
+    assert text.rstrip().endswith('%d problem%s (%d blocks checked)' % (n, '' if n == 1 else 's', len(heap.blocks)))
     ok = render.check_text(capture('rel', 'several').decode())
     assert ': ok (' in ok
 

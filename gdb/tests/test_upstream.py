@@ -82,16 +82,27 @@ def test_damage_is_reported_not_followed():
     data = bytearray(upstream_image(n, layout))
     struct.pack_into('<HH', data, 7 * 8, 2, 0x4141)         # block 7's header overwritten
     heap = decode(bytes(data), n)
-    assert any(p.kind == 'header' and p.block == 7 for p in heap.problems)
-    assert [b.index for b in heap.blocks] == [1, 3, 6, 7, 11]   # resynchronised
+    (p,) = [p for p in heap.problems if p.kind == 'header']
+    assert p.block == 7 and p.address == 0x3FFE8000 + 7 * 8
+    # Block 7 cannot be decoded; the walk resynchronises on block 11.
+    assert [b.index for b in heap.blocks] == [1, 3, 6, 11]
+    assert heap.gaps == [(7, 4, 'header')]
     # The used block just before the damaged header is the likely writer.
-    culprits = {p.culprit.block for p in heap.problems if p.culprit is not None}
-    assert culprits == {6}
+    assert p.culprit is not None and p.culprit.block == 6
 
 
-def test_uninitialised_heap_is_an_error():
-    with pytest.raises(U.DecodeError, match='not initialised'):
-        decode(bytes(64), 8)
+def test_uninitialised_heap_is_a_problem():
+    heap = decode(bytes(64), 8)
+    (p,) = heap.problems
+    assert (p.kind, p.address, p.block) == ('header', 0x3FFE8000, None)
+    assert 'not initialised' in p.message and heap.blocks == []
+
+
+def test_impossible_geometry_is_an_error():
+    with pytest.raises(U.DecodeError, match='has 2 blocks, want 3..32767'):
+        decode(bytes(16), 2)
+    with pytest.raises(U.DecodeError, match='block size 6'):
+        decode(bytes(64), 8, bs=6)
 
 
 def test_hand_built_upstream_heap_from_the_c_program(capture):

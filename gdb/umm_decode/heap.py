@@ -1,19 +1,21 @@
-"""Decoder of heapview heaps (lib/FORMAT.md, version 1).
+"""Decoder and checker of heapview heaps (lib/FORMAT.md, version 1).
 
 Every byte comes from one bulk read of the control block and the block array
-and is treated as hostile: offsets are checked before use, the walk follows
-strictly increasing indices (so it ends within unit_count steps) and every
-free-list walk is bounded and carries a visited set.
+and is treated as hostile: offsets are checked before use and nothing is
+written back.  The checks and their wording follow heapview's decoder
+(cli/core/hv_decode.c), so `umm-walk --json` and `heapview --json` print the
+same document for the same heap.
 """
 import struct
 
 from . import format_gen as F
 from .errors import DecodeError
 from .memory import Memory
-from .model import Block, Culprit, Heap, Problem
-from .walk import walk_blocks, first_bad_byte, last_bad_byte
+from .model import Culprit, Heap
+from .walk import (HEADER, TRUNCATED, UNREADABLE, MAX_PROBLEMS, Walker, add_problem,
+                   count_not, owner_text, plural, set_culprit)
 
-MAX_HEAP_BYTES = 256 << 20   # refuse to pull more than this from a target
+MAX_HEAP_BYTES = 512 << 20   # never pull more than this from a target at once
 
 FLAG_NAMES = [
     (F.UMM_FLAG_METRICS, 'metrics'),
@@ -64,26 +66,30 @@ LE_MAGIC = struct.pack('<I', F.UMM_FMT_MAGIC)
 BE_MAGIC = struct.pack('>I', F.UMM_FMT_MAGIC)
 
 
-MAX_PROBLEMS = 1000   # per heap; past it one `truncated` problem says how many more
-
-
 def flag_names(flags):
-    """Lowercase names of the set bits, unknown bits as bitN (as heapview does)."""
-    known = dict(FLAG_NAMES)
-    return [known.get(1 << bit, 'bit%d' % bit) for bit in range(16) if flags & (1 << bit)]
+    """Lowercase names of the known set bits (unknown bits are not named)."""
+    return [name for bit, name in FLAG_NAMES if flags & bit]
 
 
-def size_class(units):
+def fault_name(kind):
+    return FAULT_NAMES.get(kind, 'unknown')
+
+
+def op_name(op):
+    return OP_NAMES.get(op, 'unknown')
+
+
+def size_class(units, sl_log2=F.UMM_FMT_SL_LOG2):
     """FORMAT.md section 4: the free list a block of `units` units belongs to."""
-    if units < F.UMM_FMT_LINEAR_CLASSES:
+    if units < (1 << (sl_log2 + 1)):
         return units
     f = units.bit_length() - 1
-    s = F.UMM_FMT_SL_LOG2
+    s = sl_log2
     return ((f - s) << s) + (units >> (f - s))
 
 
 class Ctl:
-    """The control block's fields (section 2), decoded but not yet trusted beyond layout."""
+    """The control block's fixed fields (section 2), as stored."""
 
     def __init__(self, address, endian, raw):
         self.address = address
@@ -99,179 +105,381 @@ class Ctl:
         self.next_heap = struct.unpack_from(addr_fmt, raw, F.UMM_CTL_NEXT_HEAP(p))[0]
         self.region = struct.unpack_from(addr_fmt, raw, F.UMM_CTL_REGION(p))[0]
 
-    @property
-    def heap_bytes(self):
-        """Bytes from the control block to the end of the block array."""
-        return self.ctl_bytes + self.unit_count * F.UMM_FMT_UNIT_BYTES
-
-
-def ctl_endian(head):
-    if head[:4] == LE_MAGIC:
-        return '<'
-    if head[:4] == BE_MAGIC:
-        return '>'
-    return None
-
 
 def read_ctl(mem, addr):
-    """Reads and validates the control block at `addr`; raises DecodeError when
-    the heap cannot be decoded at all (bad magic, version, self, layout)."""
+    """The control block at `addr`, or DecodeError when there is none there
+    (no magic, another version, a bad ptr_bytes, or a self pointer that is
+    not `addr`)."""
     if not isinstance(mem, Memory):
         mem = Memory(mem)
-    if addr % 8:
-        raise DecodeError('control block address 0x%x is not 8-aligned' % addr)
-    head = mem.read(addr, 8)
-    endian = ctl_endian(head)
-    if endian is None:
-        raise DecodeError('no heap magic (found %s)' % head[:4].hex(' '))
-    p = head[F.UMM_CTL_PTR_BYTES]
+    try:
+        fixed = mem.read(addr, F.UMM_CTL_FIXED_BYTES(4))
+    except DecodeError as err:
+        raise DecodeError('cannot read a control block at 0x%x: %s' % (addr, err)) from None
+    if fixed[:4] == LE_MAGIC:
+        endian = '<'
+    elif fixed[:4] == BE_MAGIC:
+        endian = '>'
+    else:
+        raise DecodeError('no heapview control block at 0x%x (magic 0x%08x)'
+                          % (addr, struct.unpack_from('<I', fixed)[0]))
+    version = fixed[F.UMM_CTL_VERSION]
+    if version != F.UMM_FMT_VERSION:
+        raise DecodeError('control block at 0x%x has format version %d, this tool reads %d'
+                          % (addr, version, F.UMM_FMT_VERSION))
+    p = fixed[F.UMM_CTL_PTR_BYTES]
     if p not in (4, 8):
-        raise DecodeError('ptr_bytes is %d, expected 4 or 8' % p)
-    ctl = Ctl(addr, endian, mem.read(addr, F.UMM_CTL_FIXED_BYTES(p)))
-    if ctl.version != F.UMM_FMT_VERSION:
-        raise DecodeError('format version %d, this decoder reads %d' % (ctl.version, F.UMM_FMT_VERSION))
-    if ctl.unit_log2 != F.UMM_FMT_UNIT_LOG2:
-        raise DecodeError('unit_log2 is %d, expected %d' % (ctl.unit_log2, F.UMM_FMT_UNIT_LOG2))
-    if ctl.index_bytes not in (2, 4):
-        raise DecodeError('index_bytes is %d, expected 2 or 4' % ctl.index_bytes)
+        raise DecodeError('control block at 0x%x has ptr_bytes %d' % (addr, p))
+    if p == 8:
+        try:
+            fixed = mem.read(addr, F.UMM_CTL_FIXED_BYTES(8))
+        except DecodeError as err:
+            raise DecodeError('cannot read a control block at 0x%x: %s' % (addr, err)) from None
+    ctl = Ctl(addr, endian, fixed)
     if ctl.self_addr != addr:
-        raise DecodeError('self pointer is 0x%x, not the control block address' % ctl.self_addr)
-    max_units = F.UMM_FMT_NARROW_MAX_UNITS if ctl.index_bytes == 2 else F.UMM_FMT_WIDE_MAX_UNITS
-    if not 3 <= ctl.unit_count <= max_units:
-        raise DecodeError('unit_count %d is outside 3..%d' % (ctl.unit_count, max_units))
-    fixed = F.UMM_CTL_FIXED_BYTES(p)
-    if ctl.ctl_bytes < fixed:
-        raise DecodeError('ctl_bytes %d is smaller than the control block (%d)' % (ctl.ctl_bytes, fixed))
-    lead = addr - ctl.region
-    if not 0 <= lead < 8:
-        raise DecodeError('region 0x%x does not start just before the control block' % ctl.region)
-    if lead + ctl.heap_bytes > ctl.region_bytes:
-        raise DecodeError('%d units need %d bytes, region has %d'
-                          % (ctl.unit_count, lead + ctl.heap_bytes, ctl.region_bytes))
-    if ctl.heap_bytes > MAX_HEAP_BYTES:
-        raise DecodeError('heap of %d bytes is over the %d MiB read limit'
-                          % (ctl.heap_bytes, MAX_HEAP_BYTES >> 20))
+        raise DecodeError('control block at 0x%x names itself 0x%x' % (addr, ctl.self_addr))
     return ctl
+
+
+def check_control(h, ctl):
+    """Section 2 and invariant 1.  Returns True when the heap is too damaged
+    to walk (the problems say why)."""
+    a = h.address
+    p = ctl.ptr_bytes
+    fixed = F.UMM_CTL_FIXED_BYTES(p)
+
+    def control(off, message):
+        add_problem(h, 'control', a + off, None, 'control block: ' + message)
+
+    fatal = False
+    if ctl.index_bytes not in (2, 4):
+        control(F.UMM_CTL_INDEX_BYTES, 'index_bytes = %d, want 2 or 4' % ctl.index_bytes)
+        fatal = True
+        h.index_bytes = 2
+    h.header_bytes = 2 * h.index_bytes
+    h.free_flag = 0x8000 if h.index_bytes == 2 else 0x80000000
+    if ctl.unit_log2 != F.UMM_FMT_UNIT_LOG2:
+        control(F.UMM_CTL_UNIT_LOG2, 'unit_log2 = %d, want %d' % (ctl.unit_log2, F.UMM_FMT_UNIT_LOG2))
+    if ctl.ctl_bytes < fixed:
+        control(F.UMM_CTL_CTL_BYTES, 'ctl_bytes = %d is smaller than the control block (%d)'
+                % (ctl.ctl_bytes, fixed))
+        fatal = True
+    max_units = F.UMM_FMT_NARROW_MAX_UNITS if h.index_bytes == 2 else F.UMM_FMT_WIDE_MAX_UNITS
+    if not 3 <= ctl.unit_count <= max_units:
+        control(F.UMM_CTL_UNIT_COUNT, 'unit_count = %d is outside 3..%d' % (ctl.unit_count, max_units))
+        fatal = True
+    if ctl.region > a or a - ctl.region >= 8 or \
+            a - ctl.region + ctl.ctl_bytes + ctl.unit_count * 8 > ctl.region_bytes:
+        control(F.UMM_CTL_REGION_BYTES, '%d units after %d bytes of control do not fit the %d-byte '
+                'region at 0x%x' % (ctl.unit_count, ctl.ctl_bytes, ctl.region_bytes, ctl.region))
+    if (a + ctl.ctl_bytes + h.header_bytes) % 8 != 0:
+        control(F.UMM_CTL_CTL_BYTES, 'ctl_bytes = %d leaves block data areas unaligned' % ctl.ctl_bytes)
+    h.sl_log2 = ctl.sl_log2
+    if ctl.sl_log2 != F.UMM_FMT_SL_LOG2:
+        control(F.UMM_CTL_SL_LOG2, 'sl_log2 = %d, want %d' % (ctl.sl_log2, F.UMM_FMT_SL_LOG2))
+        h.sl_log2 = F.UMM_FMT_SL_LOG2
+    if not fatal:
+        want = size_class(ctl.unit_count - 2, h.sl_log2) + 1
+        if ctl.class_count != want:
+            control(F.UMM_CTL_CLASS_COUNT, 'class_count = %d, want %d for %d units'
+                    % (ctl.class_count, want, ctl.unit_count))
+    bitmap_len = 4 * (1 + (ctl.class_count + 31) // 32)
+    if ctl.bitmap_off < fixed or ctl.bitmap_off + bitmap_len > ctl.ctl_bytes:
+        control(F.UMM_CTL_BITMAP_OFF, 'bitmap at +%d (%d bytes) lies outside the control area (%d)'
+                % (ctl.bitmap_off, bitmap_len, ctl.ctl_bytes))
+    if ctl.bins_off < fixed or ctl.bins_off + ctl.class_count * h.index_bytes > ctl.ctl_bytes:
+        control(F.UMM_CTL_BINS_OFF, 'bins at +%d lie outside the control area (%d)'
+                % (ctl.bins_off, ctl.ctl_bytes))
+    h.instr_off = ctl.instr_off
+    if ctl.instr_off != 0 and (ctl.instr_off < fixed or ctl.instr_off + F.UMM_REC_BYTES(p) > ctl.ctl_bytes):
+        control(F.UMM_CTL_INSTR_OFF, 'record at +%d lies outside the control area (%d)'
+                % (ctl.instr_off, ctl.ctl_bytes))
+        h.instr_off = 0
+    wants_prefix = bool(ctl.flags & (F.UMM_FLAG_POISON | F.UMM_FLAG_OWNERS))
+    if wants_prefix != (ctl.prefix_bytes != 0) or \
+            (ctl.prefix_bytes != 0 and ctl.prefix_bytes != F.UMM_PFX_BYTES(p)) or \
+            (ctl.prefix_bytes != 0 and ctl.suffix_bytes < F.UMM_SUFFIX_MIN):
+        control(F.UMM_CTL_PREFIX_BYTES, 'prefix_bytes = %d, suffix_bytes = %d do not match flags 0x%x'
+                % (ctl.prefix_bytes, ctl.suffix_bytes, ctl.flags))
+        if ctl.prefix_bytes != 0 and ctl.prefix_bytes != F.UMM_PFX_BYTES(p):
+            h.prefix_bytes = 0   # do not read user data as prefixes
+    if ctl.reserved != 0:
+        control(F.UMM_CTL_RESERVED, 'reserved = 0x%x, want 0' % ctl.reserved)
+    return fatal
+
+
+def read_readable(mem, addr, total):
+    """The longest readable prefix of [addr, addr + total) (all of it in one
+    read when possible), found by halving on failure."""
+    try:
+        return mem.read(addr, total)
+    except DecodeError:
+        pass
+    lo, hi = 0, total          # lo bytes are known readable, hi are not
+    best = b''
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        try:
+            best = mem.read(addr, mid)
+            lo = mid
+        except DecodeError:
+            hi = mid
+    return best
 
 
 def decode_heap(read, addr, name=None, symbolize=None):
     """Decodes the heapview heap whose control block is at `addr`.
 
     `read(addr, length) -> bytes` supplies target memory; `symbolize(owner)`
-    (optional) names an owner address or returns None.  Problems found in
-    the heap are in the result; DecodeError is raised only when nothing can
-    be decoded.
+    (optional) names an owner value or returns None.  Problems found in the
+    heap are in the result; DecodeError is raised only when there is no heap
+    to decode at `addr`.
     """
     mem = read if isinstance(read, Memory) else Memory(read)
     ctl = read_ctl(mem, addr)
-    buf = mem.read(addr, ctl.heap_bytes)   # one bulk read for the whole heap
-    heap = Heap(name or '0x%x' % addr, 'heapview', addr)
+    h = Heap(name or 'heap@0x%x' % addr, 'heapview', addr, symbolize)
+    h.ctl = ctl
+    h.size = ctl.region_bytes
+    h.region = ctl.region
+    h.index_bytes = ctl.index_bytes
+    h.ptr_bytes = ctl.ptr_bytes
+    h.flag_bits = ctl.flags
+    h.flags = flag_names(ctl.flags)
+    h.unit_count = ctl.unit_count
+    h.unit_bytes = F.UMM_FMT_UNIT_BYTES
+    h.prefix_bytes = ctl.prefix_bytes
+    h.suffix_bytes = ctl.suffix_bytes
+    h.blocks_base = addr + ctl.ctl_bytes
+    fatal = check_control(h, ctl)
+    h.alloc_overhead = h.header_bytes + h.prefix_bytes + h.suffix_bytes
+    if fatal:
+        finish(h)
+        return h
+    total = ctl.ctl_bytes + ctl.unit_count * 8
+    if total > MAX_HEAP_BYTES:
+        raise DecodeError('the heap at 0x%x needs %d bytes, over the %d MiB read limit'
+                          % (addr, total, MAX_HEAP_BYTES >> 20))
+    buf = read_readable(mem, addr, total)     # one bulk read for the whole heap
+    if not buf:
+        raise DecodeError('cannot read the heap at 0x%x (%d bytes)' % (addr, total))
+    if len(buf) < total:
+        add_problem(h, UNREADABLE, addr + len(buf), None,
+                    '%d bytes at 0x%x are not in the dump (the heap needs 0x%x+%d)'
+                    % (total - len(buf), addr + len(buf), addr, total))
+    h.buf = buf
+    hdr = struct.Struct(ctl.endian + ('HH' if h.index_bytes == 2 else 'II'))
+    if h.prefix_bytes:
+        h.detail = lambda b: read_prefix(h, buf, b)
+    Walker(h, buf, ctl.ctl_bytes, hdr).walk(1 if h.index_bytes == 2 else 2)
+    if h.prefix_bytes:
+        requested = 0
+        for b in h.blocks:
+            if not b.free:
+                requested += b.requested or 0
+                check_used_block(h, buf, b)
+        h.requested_bytes = requested
+    if ctl.flags & F.UMM_FLAG_FILL:
+        for b in h.blocks:
+            if b.free:
+                check_free_fill(h, buf, b)
+    check_free_lists(h, buf, ctl)
+    read_record(h, buf, ctl)
+    if h.record is not None:
+        if h.walk_complete and not h.gaps:
+            compare_record(h)
+        record_fault(h)
+    finish(h)
+    return h
+
+
+def finish(h):
+    if h.problems_truncated:
+        add_problem(h, TRUNCATED, h.address, None,
+                    'more than %d problems; the rest are not listed' % MAX_PROBLEMS)
+
+
+def mem_ok(buf, off, length):
+    return off + length <= len(buf)
+
+
+def read_prefix(h, buf, b):
+    """Section 5 (hv_block_detail): the user pointer, requested size, and with
+    OWNERS the sequence number and owner."""
+    d = h.ctl.ctl_bytes + b.index * h.unit_bytes + h.header_bytes
+    b.user = b.address + h.header_bytes + h.prefix_bytes
+    p = h.ptr_bytes
+    if not mem_ok(buf, d, 8 + p):
+        return
+    e = h.ctl.endian
+    b.requested = struct.unpack_from(e + 'I', buf, d + F.UMM_PFX_REQUESTED)[0]
+    if h.flag_bits & F.UMM_FLAG_OWNERS:
+        b.seq = struct.unpack_from(e + 'I', buf, d + F.UMM_PFX_SEQ)[0]
+        b.owner = struct.unpack_from(e + ('I' if p == 4 else 'Q'), buf, d + F.UMM_PFX_OWNER)[0]
+
+
+def check_used_block(h, buf, b):
+    start = h.ctl.ctl_bytes + b.index * 8
+    end = start + b.units * 8
+    d = start + h.header_bytes
+    p = h.ptr_bytes
+    if end <= d or not mem_ok(buf, d, end - d):
+        return
+    owner = owner_text(h, b.owner is not None, b.owner)
+    requested = b.requested or 0
+    capacity = end - d
+    if capacity < h.prefix_bytes + h.suffix_bytes:
+        add_problem(h, HEADER, h.address + start, b.index,
+                    'used block %d is too small to hold a prefix' % b.index)
+        return
+    capacity -= h.prefix_bytes + h.suffix_bytes
+    bad, first, _ = count_not(buf, d + 8 + p, h.prefix_bytes - 8 - p, F.UMM_CANARY_BYTE)
+    if bad:
+        reach = d + h.prefix_bytes - first
+        pr = add_problem(h, 'underrun', h.address + first, b.index,
+                         '%s changed, up to %s before the %d-byte region allocated by %s'
+                         % (plural(bad), plural(reach), requested, owner))
+        set_culprit(h, pr, b)
+    if requested > capacity:
+        pr = add_problem(h, 'underrun', h.address + d, b.index,
+                         "block %d: requested size %d exceeds the block's capacity %d (prefix damaged)"
+                         % (b.index, requested, capacity))
+        set_culprit(h, pr, b)
+        return
+    post = d + h.prefix_bytes + requested
+    bad, first, last = count_not(buf, post, end - post, F.UMM_CANARY_BYTE)
+    if bad:
+        pr = add_problem(h, 'overrun', h.address + first, b.index,
+                         '%s after the %d-byte region allocated by %s'
+                         % (plural(last - post + 1), requested, owner))
+        set_culprit(h, pr, b)
+
+
+def check_free_fill(h, buf, b):
+    start = h.ctl.ctl_bytes + b.index * 8
+    end = start + b.units * 8
+    fill = start + 2 * h.header_bytes     # header, then the two links
+    if end <= fill or not mem_ok(buf, fill, end - fill):
+        return
+    bad, first, _ = count_not(buf, fill, end - fill, F.UMM_FREE_FILL_BYTE)
+    if bad:
+        add_problem(h, 'use_after_free', h.address + first, b.index,
+                    '%s of free block %d (%d bytes) changed after it was freed, first at +%d'
+                    % (plural(bad), b.index, b.units * 8, first - start))
+
+
+def check_free_lists(h, buf, ctl):
+    """Section 4 and invariant 6: every free block once on the list of its
+    class, lists doubly linked, the bitmap and its summary matching the bins."""
+    n = h.unit_count
+    ib = h.index_bytes
+    classes = ctl.class_count
     e = ctl.endian
-    ib = ctl.index_bytes
-    heap.ctl = ctl
-    heap.size = ctl.region_bytes
-    heap.region = ctl.region
-    heap.index_bytes = ib
-    heap.ptr_bytes = ctl.ptr_bytes
-    heap.flag_bits = ctl.flags
-    heap.flags = flag_names(ctl.flags)
-    heap.unit_count = ctl.unit_count
-    heap.unit_bytes = F.UMM_FMT_UNIT_BYTES
-    heap.blocks_base = addr + ctl.ctl_bytes
-    heap.header_bytes = 2 * ib
-    heap.prefix_bytes = ctl.prefix_bytes
-    heap.suffix_bytes = ctl.suffix_bytes
-    problems = heap.problems
+    idx = e + ('H' if ib == 2 else 'I')
+    if ctl.bins_off + classes * ib > ctl.ctl_bytes or not mem_ok(buf, ctl.bins_off, classes * ib):
+        return
+    by_index = {}
+    free_blocks = 0
+    for i, b in enumerate(h.blocks):
+        by_index[b.index] = i
+        if b.free:
+            free_blocks += 1
+    on_list = set()
+    members = 0
 
-    def control(message):
-        problems.append(Problem('control', addr, None, message))
+    def rd(off):
+        return struct.unpack_from(idx, buf, off)[0]
 
-    # ---- section 2 / invariant 1: layout of the control area ----------
-    fixed = F.UMM_CTL_FIXED_BYTES(ctl.ptr_bytes)
-    want_mod = 4 if ib == 2 else 0
-    if heap.blocks_base % 8 != want_mod:
-        control('block array at 0x%x leaves data areas unaligned' % heap.blocks_base)
-    if ctl.sl_log2 != F.UMM_FMT_SL_LOG2:
-        control('sl_log2 is %d, expected %d' % (ctl.sl_log2, F.UMM_FMT_SL_LOG2))
-    want_classes = size_class(ctl.unit_count - 2) + 1
-    if ctl.class_count != want_classes:
-        control('class_count is %d, expected %d for %d units'
-                % (ctl.class_count, want_classes, ctl.unit_count))
-    bitmap_words = 1 + (ctl.class_count + 31) // 32
-    lists_ok = ctl.class_count > 0
-    if not (fixed <= ctl.bitmap_off and ctl.bitmap_off + 4 * bitmap_words <= ctl.ctl_bytes):
-        control('bitmap at offset %d does not fit the control area' % ctl.bitmap_off)
-        lists_ok = False
-    if not (fixed <= ctl.bins_off and ctl.bins_off + ib * ctl.class_count <= ctl.ctl_bytes):
-        control('free-list heads at offset %d do not fit the control area' % ctl.bins_off)
-        lists_ok = False
-    rec_bytes = F.UMM_REC_BYTES(ctl.ptr_bytes)
-    record_ok = ctl.instr_off != 0
-    if record_ok and not (fixed <= ctl.instr_off and ctl.instr_off + rec_bytes <= ctl.ctl_bytes):
-        control('instrumentation record at offset %d does not fit the control area' % ctl.instr_off)
-        record_ok = False
-    has_prefix = bool(ctl.flags & (F.UMM_FLAG_POISON | F.UMM_FLAG_OWNERS))
-    if has_prefix != (ctl.prefix_bytes != 0):
-        control('prefix_bytes is %d with flags 0x%x' % (ctl.prefix_bytes, ctl.flags))
-    if ctl.prefix_bytes and ctl.prefix_bytes != F.UMM_PFX_BYTES(ctl.ptr_bytes):
-        control('prefix_bytes is %d, expected %d' % (ctl.prefix_bytes, F.UMM_PFX_BYTES(ctl.ptr_bytes)))
-        heap.prefix_bytes = 0   # cannot locate the user data: do not decode prefixes
-    if ctl.prefix_bytes and ctl.suffix_bytes < F.UMM_SUFFIX_MIN:
-        control('suffix_bytes is %d, expected at least %d' % (ctl.suffix_bytes, F.UMM_SUFFIX_MIN))
+    def used_before(index):
+        i = by_index.get(index)
+        if i is None or i == 0:
+            return None
+        before = h.blocks[i - 1]
+        return before if not before.free else None
 
-    # ---- blocks (sections 3, invariants 2-5) --------------------------
-    hdr = struct.Struct(e + ('HH' if ib == 2 else 'II'))
-    free_flag = 1 << (8 * ib - 1)
-    heap.blocks, walk_problems, heap.truncated = walk_blocks(
-        buf, ctl.ctl_bytes, F.UMM_FMT_UNIT_BYTES, ctl.unit_count, hdr, free_flag,
-        heap.blocks_base, 1 if ib == 2 else 2)
-    problems.extend(walk_problems)
-
-    # ---- instrumentation record ---------------------------------------
-    if record_ok:
-        read_record(heap, buf, ctl)
-
-    # ---- used-block prefixes, canaries, fill ---------------------------
-    check_contents(heap, buf, ctl)
-
-    # ---- free lists and bitmap (section 4, invariant 6) ---------------
-    if lists_ok:
-        check_free_lists(heap, buf, ctl, hdr, free_flag)
-
-    # ---- record against the walk (invariant 7) ------------------------
-    if record_ok and heap.record is not None and not heap.truncated \
-            and ctl.flags & F.UMM_FLAG_METRICS:
-        check_record(heap)
-
-    name_owners(heap, symbolize)
-    attach_culprits(heap)
-    cap_problems(heap)
-    return heap
-
-
-def cap_problems(heap):
-    extra = len(heap.problems) - MAX_PROBLEMS
-    if extra > 0:
-        del heap.problems[MAX_PROBLEMS:]
-        heap.problems.append(Problem('truncated', heap.address, None,
-                                     '%d more problems not listed' % extra))
+    for c in range(classes):
+        m = rd(ctl.bins_off + c * ib)
+        prev = 0
+        link_addr = h.address + ctl.bins_off + c * ib
+        steps = 0
+        while m != 0:
+            i = by_index.get(m)
+            if steps > n or m >= n or i is None or not h.blocks[i].free:
+                pr = add_problem(h, 'freelist', link_addr, prev if prev else None,
+                                 'free list %d: %s links to unit %d, which is not a free block'
+                                 % (c, 'a block' if prev else 'the bin', m))
+                if prev:
+                    set_culprit(h, pr, used_before(prev))
+                break
+            if m in on_list:
+                add_problem(h, 'freelist', link_addr, m,
+                            'free list %d: block %d is listed twice (a cycle or a shared link)' % (c, m))
+                break
+            on_list.add(m)
+            members += 1
+            d = ctl.ctl_bytes + m * 8 + h.header_bytes
+            blk = h.blocks[i]
+            want = size_class(blk.units, h.sl_log2)
+            if want != c:
+                add_problem(h, 'freelist', h.blocks_base + m * 8, m,
+                            'free block %d (%d units) is in list %d, belongs in %d' % (m, blk.units, c, want))
+            if not mem_ok(buf, d, 2 * ib):
+                break
+            back = rd(d + ib)
+            if back != prev:
+                pr = add_problem(h, 'freelist', h.address + d + ib, m,
+                                 'free list %d: block %d has prev_free = %d, want %d' % (c, m, back, prev))
+                set_culprit(h, pr, used_before(m))
+            prev = m
+            link_addr = h.address + d
+            m = rd(d)
+            steps += 1
+    if members != free_blocks:
+        for i, b in enumerate(h.blocks):
+            if b.free and b.index not in on_list:
+                pr = add_problem(h, 'freelist', b.address, b.index,
+                                 'free block %d (%d units) is on no free list' % (b.index, b.units))
+                if i > 0 and not h.blocks[i - 1].free:
+                    set_culprit(h, pr, h.blocks[i - 1])
+    # Bitmap: one summary word, then a bit per class.
+    words = (classes + 31) // 32
+    if ctl.bitmap_off + 4 * (1 + words) <= ctl.ctl_bytes and mem_ok(buf, ctl.bitmap_off, 4 * (1 + words)):
+        u32 = e + 'I'
+        summary = struct.unpack_from(u32, buf, ctl.bitmap_off)[0]
+        want_summary = 0
+        for w in range(words):
+            word = struct.unpack_from(u32, buf, ctl.bitmap_off + 4 * (1 + w))[0]
+            want = 0
+            for bit in range(min(32, classes - w * 32)):
+                if rd(ctl.bins_off + (w * 32 + bit) * ib) != 0:
+                    want |= 1 << bit
+            if word != want:
+                add_problem(h, 'freelist', h.address + ctl.bitmap_off + 4 * (1 + w), None,
+                            'bitmap word %d is 0x%08x, the bins say 0x%08x' % (w, word, want))
+            if word:
+                want_summary |= 1 << (w & 31)
+        if summary != want_summary:
+            add_problem(h, 'freelist', h.address + ctl.bitmap_off, None,
+                        'bitmap summary is 0x%08x, the words say 0x%08x' % (summary, want_summary))
 
 
-def read_record(heap, buf, ctl):
+def read_record(h, buf, ctl):
+    r = h.instr_off
+    p = ctl.ptr_bytes
+    if r == 0 or not mem_ok(buf, r, F.UMM_REC_BYTES(p)):
+        return
     e = ctl.endian
-    base = ctl.instr_off
     rec = {}
     for field, off in RECORD_FIELDS:
-        rec[field] = struct.unpack_from(e + 'I', buf, base + off)[0]
-    rec['free_sq_sum'] = struct.unpack_from(e + 'Q', buf, base + F.UMM_REC_FREE_SQ_SUM)[0]
-    addr_fmt = e + ('I' if ctl.ptr_bytes == 4 else 'Q')
-    rec['fault_address'] = struct.unpack_from(addr_fmt, buf, base + F.UMM_REC_FAULT_ADDRESS)[0]
-    rec['fault_owner'] = struct.unpack_from(addr_fmt, buf, base + F.UMM_REC_FAULT_OWNER(ctl.ptr_bytes))[0]
-    heap.record = rec
+        rec[field] = struct.unpack_from(e + 'I', buf, r + off)[0]
+    rec['free_sq_sum'] = struct.unpack_from(e + 'Q', buf, r + F.UMM_REC_FREE_SQ_SUM)[0]
+    addr_fmt = e + ('I' if p == 4 else 'Q')
+    rec['fault_address'] = struct.unpack_from(addr_fmt, buf, r + F.UMM_REC_FAULT_ADDRESS)[0]
+    rec['fault_owner'] = struct.unpack_from(addr_fmt, buf, r + F.UMM_REC_FAULT_OWNER(p))[0]
+    h.record = rec
     if rec['fault_kind']:
-        heap.last_fault = {
-            'kind': FAULT_NAMES.get(rec['fault_kind'], 'unknown'),
-            'op': OP_NAMES.get(rec['fault_op'], 'unknown'),
+        h.last_fault = {
+            'kind': fault_name(rec['fault_kind']),
+            'op': op_name(rec['fault_op']),
             'block': rec['fault_block'],
             'address': rec['fault_address'],
             'expected': rec['fault_expected'],
@@ -281,225 +489,47 @@ def read_record(heap, buf, ctl):
         }
 
 
-def check_contents(heap, buf, ctl):
-    """Prefixes and canaries of used blocks, fill of free blocks (sections 3, 5)."""
-    e = ctl.endian
-    off0 = ctl.ctl_bytes
-    base = heap.blocks_base
-    hb = heap.header_bytes
-    pfx = heap.prefix_bytes
-    p = ctl.ptr_bytes
-    fill = bool(ctl.flags & F.UMM_FLAG_FILL)
-    pfx_fmt = struct.Struct(e + 'II' + ('I' if p == 4 else 'Q'))
-    canary = F.UMM_CANARY_BYTE
-    dd = F.UMM_FREE_FILL_BYTE
-    requested_total = 0
-    for b in heap.blocks:
-        start = off0 + (b.address - base)   # offset of the block in buf
-        end = start + b.size
-        data = start + hb
-        if b.free:
-            if fill and not b.damaged:
-                links = data + 2 * heap.index_bytes
-                bad = first_bad_byte(buf, links, end, dd)
-                if bad is not None:
-                    heap.problems.append(Problem(
-                        'use_after_free', base + bad - off0, b.index,
-                        '%d-byte free block %d was written after free: byte 0x%02x at offset %d, expected 0x%02x'
-                        % (b.size, b.index, buf[bad], bad - start, dd)))
-            continue
-        if not pfx:
-            b.user = base + data - off0
-            continue
-        b.user = base + data + pfx - off0
-        if data + pfx > end:
-            heap.problems.append(Problem('header', b.address, b.index,
-                                         'used block %d of %d bytes cannot hold its %d-byte prefix'
-                                         % (b.index, b.size, pfx)))
-            continue
-        requested, seq, owner = pfx_fmt.unpack_from(buf, data)
-        b.requested, b.seq, b.owner = requested, seq, owner
-        capacity = b.size - hb - pfx - ctl.suffix_bytes
-        bad = first_bad_byte(buf, data + 8 + p, data + pfx, canary)
-        if bad is not None:
-            # Reported by extent: how far before the user bytes the writes reached.
-            heap.problems.append(Problem(
-                'underrun', base + bad - off0, b.index,
-                '%s before the %d-byte region {who}' % (nbytes(data + pfx - bad), requested)))
-        if requested > capacity:
-            heap.problems.append(Problem('header', b.address, b.index,
-                                         'block %d records %d requested bytes, it holds at most %d'
-                                         % (b.index, requested, max(capacity, 0))))
-            continue
-        requested_total += requested
-        bad = first_bad_byte(buf, data + pfx + requested, end, canary)
-        if bad is not None:
-            # The address is the first damaged byte; the message gives the
-            # extent: how far past the user bytes the writes reached.
-            last = last_bad_byte(buf, data + pfx + requested, end, canary)
-            heap.problems.append(Problem(
-                'overrun', base + bad - off0, b.index,
-                '%s after the %d-byte region {who}'
-                % (nbytes(last + 1 - (data + pfx + requested)), requested)))
-    if pfx:
-        heap.requested_bytes = requested_total
-    elif heap.record is not None and ctl.flags & F.UMM_FLAG_METRICS:
-        heap.requested_bytes = heap.record['requested_bytes']
+def compare_record(h):
+    """Invariant 7: the record's block and unit counters equal the walk's."""
+    rec = h.record
+    m = h.metrics()
+    at = h.address + h.instr_off
+    rows = [
+        ('used_blocks', m['used_entries'], F.UMM_REC_USED_BLOCKS),
+        ('free_blocks', m['free_entries'], F.UMM_REC_FREE_BLOCKS),
+        ('used_units', m['used_units'], F.UMM_REC_USED_UNITS),
+        ('free_units', m['free_units'], F.UMM_REC_FREE_UNITS),
+        ('free_sq_sum', m['free_sq_units'], F.UMM_REC_FREE_SQ_SUM),
+    ]
+    if h.requested_bytes is not None:
+        rows.append(('requested_bytes', h.requested_bytes & 0xFFFFFFFF, F.UMM_REC_REQUESTED_BYTES))
+    for field, walked, off in rows:
+        if rec[field] != walked:
+            add_problem(h, 'control', at + off, None,
+                        'instrumentation record says %s = %d, the blocks say %d' % (field, rec[field], walked))
 
 
-def check_free_lists(heap, buf, ctl, hdr, free_flag):
-    e = ctl.endian
-    ib = ctl.index_bytes
-    n = ctl.unit_count
-    off0 = ctl.ctl_bytes
-    C = ctl.class_count
-    idx_fmt = e + ('H' if ib == 2 else 'I')
-    link = struct.Struct(e + ('HH' if ib == 2 else 'II'))
-    bins = struct.unpack_from(e + ('H' if ib == 2 else 'I') * C, buf, ctl.bins_off)
-    by_index = {b.index: b for b in heap.blocks}
-    seen = {}
-    problems = heap.problems
-
-    def freelist(at_index, message):
-        problems.append(Problem('freelist', heap.blocks_base + 8 * at_index if at_index else heap.address,
-                                at_index if at_index else None, message))
-
-    for c in range(C):
-        cur = bins[c]
-        prev = 0
-        steps = 0
-        while cur:
-            steps += 1
-            if steps > n:
-                freelist(cur, 'free list %d does not end within %d steps' % (c, n))
-                break
-            blk = by_index.get(cur)
-            if blk is None:
-                freelist(prev, 'free list %d links to %d, which is not a block' % (c, cur))
-                break
-            if not blk.free:
-                freelist(cur, 'free list %d holds used block %d' % (c, cur))
-            if cur in seen:
-                freelist(cur, 'block %d is on free list %d again' % (cur, c))
-                break
-            seen[cur] = c
-            units = blk.size // 8
-            if blk.free and size_class(units) != c:
-                freelist(cur, 'block %d of %d units is on free list %d, belongs on %d'
-                         % (cur, units, c, size_class(units)))
-            nf, pf = link.unpack_from(buf, off0 + 8 * cur + 2 * ib)
-            if pf != prev:
-                freelist(cur, 'block %d has prev_free %d, expected %d' % (cur, pf, prev))
-            prev = cur
-            cur = nf
-    for b in heap.blocks:
-        if b.free and b.index not in seen:
-            freelist(b.index, 'free block %d is on no free list' % b.index)
-
-    # Bitmap: one summary word, then ceil(C/32) words (section 4).
-    words = (C + 31) // 32
-    bitmap = struct.unpack_from(e + 'I' * (1 + words), buf, ctl.bitmap_off)
-    summary, level = bitmap[0], bitmap[1:]
-    for c in range(C):
-        bit = (level[c // 32] >> (c % 32)) & 1
-        if bit != (1 if bins[c] else 0):
-            problems.append(Problem('freelist', heap.address + ctl.bitmap_off, None,
-                                    'bitmap bit %d is %d but free list %d is %s'
-                                    % (c, bit, c, 'non-empty' if bins[c] else 'empty')))
-    for w in range(words):
-        bit = (summary >> w) & 1
-        if bit != (1 if level[w] else 0):
-            problems.append(Problem('freelist', heap.address + ctl.bitmap_off, None,
-                                    'bitmap summary bit %d is %d but word %d is 0x%08x'
-                                    % (w, bit, w, level[w])))
-
-
-def check_record(heap):
-    rec = heap.record
-    used = [b for b in heap.blocks if not b.free]
-    free = [b for b in heap.blocks if b.free]
-    walk = {
-        'used_blocks': len(used),
-        'free_blocks': len(free),
-        'used_units': sum(b.size for b in used) // 8,
-        'free_units': sum(b.size for b in free) // 8,
-        'free_sq_sum': sum((b.size // 8) ** 2 for b in free),
-    }
-    if heap.prefix_bytes:
-        walk['requested_bytes'] = sum(b.requested or 0 for b in used) & 0xFFFFFFFF
-    for field, value in walk.items():
-        recorded = rec[field]
-        if field != 'free_sq_sum':
-            value &= 0xFFFFFFFF
-        if recorded != value:
-            heap.problems.append(Problem('control', heap.address + heap.ctl.instr_off, None,
-                                         'record says %s is %d, the walk finds %d' % (field, recorded, value)))
-
-
-def name_owners(heap, symbolize):
-    if symbolize is None:
+def record_fault(h):
+    """The allocator's last recorded fault becomes a problem unless the bytes
+    already show it (same kind, same block)."""
+    rec = h.record
+    kind = rec['fault_kind']
+    if kind == F.UMM_FAULT_NONE:
         return
-    names = heap.owner_names
-    for b in heap.blocks:
-        if b.owner and b.owner not in names:
-            try:
-                names[b.owner] = symbolize(b.owner)
-            except Exception:   # a symboliser must not break decoding
-                names[b.owner] = None
-
-
-def owner_label(heap, block):
-    if block.owner:
-        return heap.owner_names.get(block.owner) or '0x%x' % block.owner
-    return None
-
-
-def attach_culprits(heap):
-    """Names the allocation behind each problem: for an overrun, the block whose
-    user bytes precede the damage; for a damaged header, the used block just
-    before it (its overrun is the likely cause)."""
-    by_index = {}
-    order = {}
-    for i, b in enumerate(heap.blocks):
-        by_index[b.index] = b
-        order[b.index] = i
-    for prob in heap.problems:
-        if prob.block is None:
-            continue
-        culprit = None
-        blk = by_index.get(prob.block)
-        if prob.kind == 'overrun' and blk is not None:
-            culprit = blk
-        elif prob.kind in ('header', 'use_after_free') and blk is not None:
-            i = order[blk.index]
-            before = heap.blocks[i - 1] if i > 0 else None
-            damage_at_start = prob.kind == 'header' or prob.address < blk.address + heap.header_bytes \
-                + 2 * heap.index_bytes + 8
-            if before is not None and not before.free and damage_at_start:
-                culprit = before
-        elif prob.kind == 'freelist' and blk is not None and blk.free:
-            i = order[blk.index]
-            before = heap.blocks[i - 1] if i > 0 else None
-            if before is not None and not before.free:
-                culprit = before
-        if prob.kind == 'underrun' and blk is not None:
-            prob.message = prob.message.replace('{who}', who_allocated(heap, blk))
-        if culprit is None:
-            continue
-        prob.culprit = Culprit(culprit, heap.owner_name(culprit.owner))
-        if prob.kind == 'overrun':
-            prob.message = prob.message.replace('{who}', who_allocated(heap, culprit))
-        else:
-            prob.message += '; the %d-byte block %d just before it was %s' % (
-                culprit.size, culprit.index, who_allocated(heap, culprit))
-
-
-def nbytes(n):
-    return '1 byte' if n == 1 else '%d bytes' % n
-
-
-def who_allocated(heap, block):
-    label = owner_label(heap, block)
-    if label:
-        return 'allocated by %s' % label
-    return 'at 0x%x' % (block.user if block.user is not None else block.address)
+    name = fault_name(kind)
+    for p in h.problems:
+        if p.kind == name and p.block is not None and p.block == rec['fault_block']:
+            return
+    owner = owner_text(h, True, rec['fault_owner']) if rec['fault_owner'] else ''
+    values = ''
+    if rec['fault_expected'] or rec['fault_found']:
+        values = ' (expected 0x%x, found 0x%x)' % (rec['fault_expected'], rec['fault_found'])
+    pr = add_problem(h, name, rec['fault_address'], rec['fault_block'] or None,
+                     'the allocator recorded a %s fault during %s at 0x%x%s%s%s'
+                     % (name, op_name(rec['fault_op']), rec['fault_address'], values,
+                        '; allocation by ' if owner else '', owner))
+    if pr is not None and (rec['fault_owner'] or rec['fault_seq']):
+        fb = rec['fault_block']
+        pr.culprit = Culprit(fb, h.blocks_base + fb * h.unit_bytes if fb else 0,
+                             rec['fault_owner'] or None, rec['fault_seq'] or None,
+                             h.name_owner(rec['fault_owner']) if rec['fault_owner'] else None)

@@ -4,20 +4,21 @@ import math
 
 
 class Block:
-    """One block between the sentinels.  `size` is bytes, header included."""
-    __slots__ = ('index', 'address', 'size', 'free', 'requested', 'seq', 'owner',
-                 'user', 'damaged')
+    """One block between the sentinels.  `size` is bytes, header included;
+    requested/seq/owner are None when the heap does not record them."""
+    __slots__ = ('index', 'units', 'free', 'address', 'size', 'user',
+                 'requested', 'seq', 'owner')
 
-    def __init__(self, index, address, size, free, damaged=False):
+    def __init__(self, heap, index, units, free):
         self.index = index
-        self.address = address
-        self.size = size
+        self.units = units
         self.free = free
-        self.requested = None   # bytes asked for, when the heap records it
+        self.address = heap.blocks_base + index * heap.unit_bytes
+        self.size = units * heap.unit_bytes
+        self.user = None if free else self.address + heap.header_bytes
+        self.requested = None
         self.seq = None
-        self.owner = None       # owner address, when recorded (0 = unknown)
-        self.user = None        # address handed to the caller (used blocks)
-        self.damaged = damaged  # its header was unreadable; size found by resync
+        self.owner = None
 
     @property
     def state(self):
@@ -29,14 +30,15 @@ class Block:
 
 
 class Culprit:
-    __slots__ = ('block', 'address', 'owner', 'owner_name', 'seq')
+    """The allocation a problem is most likely caused by."""
+    __slots__ = ('block', 'address', 'owner', 'seq', 'owner_name')
 
-    def __init__(self, block, owner_name):
-        self.block = block.index
-        self.address = block.address
-        self.owner = block.owner
-        self.owner_name = owner_name
-        self.seq = block.seq
+    def __init__(self, block, address, owner, seq, owner_name):
+        self.block = block
+        self.address = address
+        self.owner = owner            # None when not recorded
+        self.seq = seq                # None when not recorded
+        self.owner_name = owner_name  # None without symbols
 
 
 class Problem:
@@ -57,67 +59,85 @@ class Problem:
 class Heap:
     """A decoded heap.  Counts and sizes follow FORMAT.md section 9."""
 
-    def __init__(self, name, fmt, address):
+    def __init__(self, name, fmt, address, symbolize=None):
         self.name = name
         self.format = fmt            # 'heapview' or 'upstream'
         self.address = address       # control block (upstream: first block)
-        self.size = None             # region_bytes / heap_size
+        self.size = 0                # region_bytes / heap_size
         self.region = None
         self.index_bytes = 2
         self.ptr_bytes = None
-        self.flags = []              # lowercase names of set flag bits
+        self.flags = []              # lowercase names of the known set flag bits
         self.flag_bits = 0
         self.unit_count = 0
         self.unit_bytes = 8
-        self.blocks_base = 0         # address of unit 0
+        self.blocks_base = address   # address of unit 0
         self.header_bytes = 4
+        self.free_flag = 0x8000
         self.prefix_bytes = 0
         self.suffix_bytes = 0
+        self.alloc_overhead = 4      # header + prefix + least suffix of an allocation
         self.blocks = []
+        self.gaps = []               # (first unit, units, kind) the walk could not decode
         self.problems = []
+        self.problems_truncated = False
+        self.walk_complete = False
+        self.units_readable = 0
         self.record = None           # dict of the instrumentation record, when present
         self.last_fault = None       # dict, when the record names a fault
-        self.requested_bytes = None
-        self.truncated = False
+        self.requested_bytes = None  # sum over live allocations, when recorded
+        self.ctl = None
+        self.detail = None           # fills a used block's recorded fields as the walk finds it
+        self._symbolize = symbolize
         self.owner_names = {}        # owner address -> name (or None)
 
-    # ---- metrics (section 9) -------------------------------------------
-    def used_blocks(self):
-        return [b for b in self.blocks if not b.free]
+    def name_owner(self, owner):
+        """The symboliser's name for an owner value, cached; None without one."""
+        if not owner or self._symbolize is None:
+            return None
+        if owner not in self.owner_names:
+            try:
+                self.owner_names[owner] = self._symbolize(owner)
+            except Exception:   # a symboliser must never break decoding
+                self.owner_names[owner] = None
+        return self.owner_names[owner]
 
-    def free_blocks(self):
-        return [b for b in self.blocks if b.free]
+    def owner_name(self, owner):
+        return self.name_owner(owner)
 
+    # ---- metrics (section 9, as heapview computes them) -------------------
     def metrics(self):
-        used_entries = free_entries = used_bytes = free_bytes = largest_free = 0
-        sum_units = sum_sq = 0
+        used_entries = free_entries = used_units = free_units = sq = largest = 0
         for b in self.blocks:
             if b.free:
                 free_entries += 1
-                free_bytes += b.size
-                largest_free = max(largest_free, b.size)
-                units = b.size // self.unit_bytes
-                sum_units += units
-                sum_sq += units * units
+                free_units += b.units
+                sq += b.units * b.units
+                if b.units > largest:
+                    largest = b.units
             else:
                 used_entries += 1
-                used_bytes += b.size
-        overhead = self.header_bytes + self.prefix_bytes + self.suffix_bytes
-        largest_alloc = max(0, largest_free - overhead) if free_entries else 0
+                used_units += b.units
+        largest_free = largest * self.unit_bytes
         return {
             'used_entries': used_entries,
             'free_entries': free_entries,
-            'used_bytes': used_bytes,
-            'free_bytes': free_bytes,
+            'used_bytes': used_units * self.unit_bytes,
+            'free_bytes': free_units * self.unit_bytes,
+            'used_units': used_units,
+            'free_units': free_units,
+            'free_sq_units': sq,
             'largest_free': largest_free,
-            'largest_alloc': largest_alloc,
-            'fragmentation': fragmentation(sum_units, sum_sq),
+            'largest_alloc': largest_free - self.alloc_overhead if largest_free > self.alloc_overhead else 0,
+            'fragmentation': fragmentation(free_units, sq),
         }
 
     def block_at(self, addr):
         """The block whose bytes hold `addr`, or None."""
-        starts = [b.address for b in self.blocks]
-        i = bisect.bisect_right(starts, addr) - 1
+        if getattr(self, '_starts_for', None) is not self.blocks or len(self._starts) != len(self.blocks):
+            self._starts = [b.address for b in self.blocks]
+            self._starts_for = self.blocks
+        i = bisect.bisect_right(self._starts, addr) - 1
         if i >= 0 and addr < self.blocks[i].end:
             return self.blocks[i]
         return None
@@ -127,11 +147,6 @@ class Heap:
         before = self.blocks[i - 1] if i > 0 else None
         after = self.blocks[i + 1] if i + 1 < len(self.blocks) else None
         return before, after
-
-    def owner_name(self, owner):
-        if not owner:
-            return None
-        return self.owner_names.get(owner)
 
 
 def fragmentation(sum_units, sum_sq):
