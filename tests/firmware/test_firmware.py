@@ -20,6 +20,7 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
+import fwtruth  # noqa: E402
 import qemu_dump  # noqa: E402
 
 FW_DIR = os.path.abspath(os.environ.get("FW_DIR", os.path.join(TOP, "build", "firmware")))
@@ -55,13 +56,6 @@ FIRMWARES.update({"sc-%s-rel" % k: SCENARIOS[k] for k in ("healthy", "fragmented
 CORRUPT_BYTE = 0x5A
 HEADER_SMASH_BYTE = 0x7E
 
-TRUTH_FIELDS = ("magic version size scenario checkpoint heap_count live_count live_requested "
-                "fault_kind damaged_address damaged_ptr damaged_heap leak_count leak_bytes "
-                "check_count check_failures").split()
-TRUTH_MAX_HEAPS = 4
-TRUTH_MAX_LIVE = 64
-
-
 def elf_path(name):
     return os.path.join(FW_DIR, name + ".elf")
 
@@ -88,53 +82,14 @@ def capture(name):
     return _captures[name]
 
 
-class Snapshot:
-    """One captured RAM range, read as the target would."""
-
-    def __init__(self, path, start):
-        with open(path, "rb") as f:
-            self.data = f.read()
-        self.start = start
-
-    def bytes(self, addr, length):
-        off = addr - self.start
-        assert 0 <= off and off + length <= len(self.data), \
-            f"0x{addr:08x}+{length} lies outside the dump"
-        return self.data[off:off + length]
-
-    def u8(self, addr):
-        return self.bytes(addr, 1)[0]
-
-    def u16(self, addr):
-        return struct.unpack("<H", self.bytes(addr, 2))[0]
-
-    def u32(self, addr):
-        return struct.unpack("<I", self.bytes(addr, 4))[0]
-
-
 def snapshot(name, cp, method="gdb"):
     result = capture(name)
     entry = next(c for c in result["checkpoints"] if c["id"] == cp)
-    return Snapshot(entry["files"][method], result["range"][0])
+    return fwtruth.Snapshot.from_file(entry["files"][method], result["range"][0])
 
 
 def read_truth(snap, symbols):
-    base = symbols["hv_truth"]
-    truth = {k: snap.u32(base + 4 * i) for i, k in enumerate(TRUTH_FIELDS)}
-    heaps_at = base + 4 * len(TRUTH_FIELDS)
-    truth["heaps"] = []
-    for i in range(TRUTH_MAX_HEAPS):
-        vals = [snap.u32(heaps_at + 24 * i + 4 * j) for j in range(6)]
-        truth["heaps"].append(dict(zip(
-            "handle ctl region region_bytes live_count live_requested".split(), vals)))
-    live_at = heaps_at + 24 * TRUTH_MAX_HEAPS
-    truth["live"] = []
-    for i in range(TRUTH_MAX_LIVE):
-        ptr, requested, heap, order = (snap.u32(live_at + 16 * i + 4 * j) for j in range(4))
-        if ptr:
-            truth["live"].append({"ptr": ptr, "requested": requested, "heap": heap, "order": order})
-    truth["end"] = live_at + 16 * TRUTH_MAX_LIVE
-    return truth
+    return fwtruth.read(snap, symbols["hv_truth"])
 
 
 def read_ctl(snap, ctl):
@@ -231,7 +186,7 @@ def test_truth_record(name):
     for cp in checkpoints:
         snap = snapshot(name, cp)
         truth = read_truth(snap, result["symbols"])
-        assert truth["magic"] == 0x52545648 and truth["version"] == 1
+        assert truth["magic"] == 0x52545648 and truth["version"] == 1  # also checked by read
         assert truth["size"] == truth["end"] - result["symbols"]["hv_truth"]
         assert truth["scenario"] == scenario
         assert truth["checkpoint"] == cp
@@ -601,3 +556,31 @@ def test_make_demo():
     dump = os.path.join(build, "firmware", "demo-dump", "demo.cp1.gdb.bin")
     with open(dump, "rb") as f:
         assert f.read() == snapshot("demo", 1).data
+
+
+def test_fwtruth_command(tmp_path):
+    """fwtruth.py prints the record in tool terms; its numbers are the raw
+    record's, regrouped."""
+    name = "sc-two-heaps"
+    dump = capture(name)["checkpoints"][0]["files"]["pmemsave"]
+    proc = subprocess.run([sys.executable, os.path.join(HERE, "fwtruth.py"), elf_path(name), dump],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    raw = read_truth(snapshot(name, 1), capture(name)["symbols"])
+    assert doc["scenario"] == "two-heaps" and doc["checkpoint"] == 1 and doc["damage"] is None
+    assert [h["address"] for h in doc["heaps"]] == [h["ctl"] for h in raw["heaps"][:2]]
+    assert sum(len(h["allocations"]) for h in doc["heaps"]) == raw["live_count"]
+    assert [h["requested_bytes"] for h in doc["heaps"]] == \
+        [h["live_requested"] for h in raw["heaps"][:2]]
+    doc = fwtruth.load(elf_path("sc-overrun"), capture("sc-overrun")["checkpoints"][0]["files"]["gdb"])
+    assert doc["damage"]["kind"] == "overrun"
+    # A capture that does not reach hv_truth, and a missing file.
+    short = tmp_path / "short.bin"
+    short.write_bytes(b"\0" * 64)
+    for path, reason in ((short, "lies outside the capture"), (tmp_path / "none.bin",
+                                                                "no such file or directory")):
+        proc = subprocess.run([sys.executable, os.path.join(HERE, "fwtruth.py"), elf_path(name),
+                               str(path)], capture_output=True, text=True, timeout=30)
+        assert proc.returncode == 2
+        assert proc.stderr.startswith(f"fwtruth: cannot read '{path}': ") and reason in proc.stderr
