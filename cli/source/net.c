@@ -115,7 +115,16 @@ int net_connect(const char *target, int default_port, int timeout_ms,
     const char *colon = strrchr(target, ':');
     const char *port_text = NULL;
     size_t host_len;
-    if (colon != NULL) {
+    if (target[0] == '[') {                  /* [IPv6]:PORT or [IPv6] */
+        const char *close_bracket = strchr(target, ']');
+        if (close_bracket == NULL || (close_bracket[1] != '\0' && close_bracket[1] != ':')) {
+            snprintf(err, errlen, "bad address '%s'", target);
+            return -1;
+        }
+        target++;
+        host_len = (size_t)(close_bracket - target);
+        port_text = close_bracket[1] == ':' ? close_bracket + 2 : NULL;
+    } else if (colon != NULL) {
         host_len = (size_t)(colon - target);
         port_text = colon + 1;
     } else if (target[0] != '\0' && strspn(target, "0123456789") == strlen(target)) {

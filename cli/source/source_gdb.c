@@ -249,9 +249,23 @@ static int put_packet(struct gdb_source *g, const char *payload, const char *wha
             return -1;
         for (;;) {
             size_t i = 0;
-            while (i < g->rx_len && g->rx[i] != '+' && g->rx[i] != '-' && g->rx[i] != '$')
+            while (i < g->rx_len && g->rx[i] != '+' && g->rx[i] != '-' &&
+                   g->rx[i] != '$' && g->rx[i] != '%')
                 i++;
-            if (i < g->rx_len) {
+            if (i < g->rx_len && g->rx[i] == '%') {
+                /* A notification: skip it whole, its body may hold +/-. */
+                unsigned char *hash = memchr(g->rx + i, '#', g->rx_len - i);
+                if (hash != NULL && (size_t)(hash - g->rx) + 3 <= g->rx_len) {
+                    rx_consume(g, (size_t)(hash - g->rx) + 3);
+                    continue;
+                }
+                rx_consume(g, i);
+                if (g->rx_len > GDB_MAX_PACKET) {
+                    g->broken = 1;
+                    gdb_error(g, what, "notification packet too long");
+                    return -1;
+                }
+            } else if (i < g->rx_len) {
                 unsigned char c = g->rx[i];
                 if (c == '$') {          /* reply without an ack: accept */
                     rx_consume(g, i);
@@ -261,8 +275,9 @@ static int put_packet(struct gdb_source *g, const char *payload, const char *wha
                 if (c == '+')
                     return 0;
                 break;                    /* '-': send again */
+            } else {
+                rx_consume(g, g->rx_len);
             }
-            rx_consume(g, g->rx_len);
             if (rx_fill(g, deadline, what) < 0)
                 return -1;
         }

@@ -315,7 +315,13 @@ static int ocd_set_halted(struct hv_source *src, int halt)
             return -1;
         if (state == 1)
             return 0;
-        if (ocd_command_ok(o, "halt", "cannot halt the target") < 0)
+        /* OpenOCD's `halt` itself waits up to 5 s for the core. */
+        int saved = o->timeout_ms;
+        if (o->timeout_ms < 6000)
+            o->timeout_ms = 6000;
+        int rc = ocd_command_ok(o, "halt", "cannot halt the target");
+        o->timeout_ms = saved;
+        if (rc < 0)
             return -1;
         state = ocd_is_halted(o);
         if (state < 0)

@@ -128,6 +128,9 @@ def gdb_stub(memory, base=0, max_read=2048, mode="ok"):
             if mode == "nak_always":
                 conn.sendall(b"-")
                 continue
+            if mode == "notify":
+                # a notification (with + and - in its body) before the ack
+                conn.sendall(rsp_packet("Stop:T05thread:p-1.+1;").replace(b"$", b"%", 1))
             conn.sendall(b"+")
             if p.startswith("qSupported"):
                 reply = "PacketSize=%x;multiprocess+" % (2 * max_read)
