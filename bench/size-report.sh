@@ -84,7 +84,7 @@ report() {
             if (m ~ /libgcc\.a\(/) { helpers += s; helper_list = helper_list "\n          " item }
             else { libc += s; libc_list = libc_list "\n          " item }
         }
-        printf "%-7s allocator .text %5d  .rodata %4d  .data %3d  .bss %4d", cpu, lib["text"], lib["rodata"], lib["data"], lib["bss"]
+        printf "%-13s allocator .text %5d  .rodata %4d  .data %3d  .bss %4d", cpu, lib["text"], lib["rodata"], lib["data"], lib["bss"]
         if (target != "")
             printf "   target .text <= %d: %s", target, lib["text"] <= target ? "PASS" : "FAIL"
         printf "\n"
@@ -113,7 +113,7 @@ report() {
     }' "$map"
 }
 
-echo "allocator flash cost (release build, -Os -ffunction-sections -fdata-sections, --gc-sections, newlib-nano; bytes)"
+echo "allocator flash cost (release build; -instr: -DUMM_INSTRUMENT; -Os -ffunction-sections -fdata-sections, --gc-sections, newlib-nano; bytes)"
 status=0
 for arg in "$@"; do
     report "${arg%%=*}" "${arg#*=}" || status=$?
