@@ -85,7 +85,7 @@ report() {
             else { libc += s; libc_list = libc_list "\n          " item }
         }
         printf "%-13s allocator .text %5d  .rodata %4d  .data %3d  .bss %4d", cpu, lib["text"], lib["rodata"], lib["data"], lib["bss"]
-        if (target != "")
+        if (target != "" && lib["text"] > 0)
             printf "   target .text <= %d: %s", target, lib["text"] <= target ? "PASS" : "FAIL"
         printf "\n"
         printf "        libgcc helpers only the allocator needs: %d bytes%s\n", helpers, helper_list
