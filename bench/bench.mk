@@ -47,8 +47,8 @@ bench: $(BENCH_REPLAY)
 # Warnings are the business of lib-cross (-Werror there); here they would
 # only hide the figures.
 
-ARM_CC       ?= arm-none-eabi-gcc
-RV32_CC      ?= riscv64-unknown-elf-gcc
+BENCH_ARM_CC       ?= arm-none-eabi-gcc
+BENCH_RV32_CC      ?= riscv64-unknown-elf-gcc
 SIZE_CFLAGS  := -std=c11 -Os -g -ffunction-sections -fdata-sections -w
 SIZE_LDFLAGS := -Wl,--gc-sections --specs=nano.specs --specs=nosys.specs
 # m0plus-instr: the same firmware on the instrumented allocator, for scale.
@@ -60,12 +60,12 @@ SIZE_CPUFLAGS_m0plus-instr := -mcpu=cortex-m0plus -mthumb -DUMM_INSTRUMENT
 define size_rules
 $(BENCH_OUT)/size-$(1)/lib/%.o: %.c
 	@mkdir -p $$(dir $$@)
-	$$(Q)$$(ARM_CC) $$(SIZE_CPUFLAGS_$(1)) $$(SIZE_CFLAGS) $$(LIB_INC) -MMD -MP -c $$< -o $$@
+	$$(Q)$$(BENCH_ARM_CC) $$(SIZE_CPUFLAGS_$(1)) $$(SIZE_CFLAGS) $$(LIB_INC) -MMD -MP -c $$< -o $$@
 $(BENCH_OUT)/size-$(1)/size_main.o: bench/size_main.c
 	@mkdir -p $$(dir $$@)
-	$$(Q)$$(ARM_CC) $$(SIZE_CPUFLAGS_$(1)) $$(SIZE_CFLAGS) $$(LIB_INC) -MMD -MP -c $$< -o $$@
+	$$(Q)$$(BENCH_ARM_CC) $$(SIZE_CPUFLAGS_$(1)) $$(SIZE_CFLAGS) $$(LIB_INC) -MMD -MP -c $$< -o $$@
 $(BENCH_OUT)/size-$(1)/firmware.elf: $(BENCH_OUT)/size-$(1)/size_main.o $(BENCH_LIB_SRCS:%.c=$(BENCH_OUT)/size-$(1)/lib/%.o)
-	$$(Q)$$(ARM_CC) $$(SIZE_CPUFLAGS_$(1)) $$(SIZE_LDFLAGS) -Wl,-Map=$$(@:.elf=.map) $$^ -o $$@
+	$$(Q)$$(BENCH_ARM_CC) $$(SIZE_CPUFLAGS_$(1)) $$(SIZE_LDFLAGS) -Wl,-Map=$$(@:.elf=.map) $$^ -o $$@
 endef
 $(foreach cpu,$(SIZE_CPUS),$(eval $(call size_rules,$(cpu))))
 
@@ -81,7 +81,7 @@ size:
 
 # ---- lib-cross / test-cross: freestanding cross-compilation ---------------
 
-BENCH_CROSS_ARGS = $(BENCH_OUT)/cross "$(ARM_CC)" "$(RV32_CC)" "$(LIB_INC)" $(LIB_SRCS)
+BENCH_CROSS_ARGS = $(BENCH_OUT)/cross "$(BENCH_ARM_CC)" "$(BENCH_RV32_CC)" "$(LIB_INC)" $(LIB_SRCS)
 
 lib-cross:
 	$(Q)bench/cross-check.sh $(BENCH_CROSS_ARGS)
