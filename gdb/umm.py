@@ -64,6 +64,7 @@ def _invalidate(*_):
 def _invalidate_symbols(*_):
     MEMORY.clear()
     SYMBOL_CACHE.clear()
+    LINE_TABLES.clear()
 
 
 for _event, _handler in (('cont', _invalidate), ('stop', _invalidate),
@@ -108,11 +109,47 @@ def _code_name(addr):
     name = parts[0]
     label = '%s+0x%x' % (name, int(parts[1]) if len(parts) > 1 else 0)
     call = pc - 1 if pc else pc
-    if _outer_function(call) == name:
+    where = _line_in_function(name, call)
+    if where is None and _outer_function(call) == name:
         sal = gdb.find_pc_line(call)
         if sal.symtab is not None and sal.line:
-            label += ' (%s:%d)' % (os.path.basename(sal.symtab.filename), sal.line)
+            where = (sal.symtab.filename, sal.line)
+    if where is not None:
+        label += ' (%s:%d)' % (os.path.basename(where[0]), where[1])
     return label
+
+
+LINE_TABLES = {}
+
+
+def _line_in_function(name, pc):
+    """(file, line) of `pc` from the line table of the compilation unit that
+    defines function `name`.  Going through the function's own symtab keeps
+    functions discarded by --gc-sections (left at address 0 in the debug info)
+    from claiming the address, which a plain pc lookup can fall for."""
+    try:
+        sym = gdb.lookup_global_symbol(name) or gdb.lookup_static_symbol(name)
+    except gdb.error:
+        return None
+    if sym is None or sym.symtab is None or sym.addr_class != gdb.SYMBOL_LOC_BLOCK:
+        return None
+    symtab = sym.symtab
+    key = symtab.fullname()
+    rows = LINE_TABLES.get(key)
+    if rows is None:
+        try:
+            rows = sorted(((e.pc, e.line) for e in symtab.linetable() if e.line > 0), key=lambda r: r[0])
+        except (gdb.error, RuntimeError):
+            rows = []
+        LINE_TABLES[key] = rows
+    start = int(sym.value().address)
+    best = None
+    for row_pc, line in rows:       # the last row at or before pc, inside the function
+        if row_pc > pc:
+            break
+        if row_pc >= start:
+            best = (symtab.filename, line)
+    return best
 
 
 def _outer_function(pc):

@@ -13,7 +13,7 @@ from .errors import DecodeError
 from .memory import Memory
 from .model import Culprit, Heap
 from .walk import (HEADER, TRUNCATED, UNREADABLE, MAX_PROBLEMS, Walker, add_problem,
-                   count_not, owner_text, plural, set_culprit)
+                   count_not, owner_text, plural, set_culprit, sort_problems)
 
 MAX_HEAP_BYTES = 512 << 20   # never pull more than this from a target at once
 
@@ -253,8 +253,7 @@ def decode_heap(read, addr, name=None, symbolize=None):
     fatal = check_control(h, ctl)
     h.alloc_overhead = h.header_bytes + h.prefix_bytes + h.suffix_bytes
     if fatal:
-        finish(h)
-        return h
+        return h        # too damaged to walk: the control problems, in the order found
     total = ctl.ctl_bytes + ctl.unit_count * 8
     if total > MAX_HEAP_BYTES:
         raise DecodeError('the heap at 0x%x needs %d bytes, over the %d MiB read limit'
@@ -296,6 +295,7 @@ def finish(h):
     if h.problems_truncated:
         add_problem(h, TRUNCATED, h.address, None,
                     'more than %d problems; the rest are not listed' % MAX_PROBLEMS)
+    sort_problems(h)
 
 
 def mem_ok(buf, off, length):
@@ -528,6 +528,8 @@ def record_fault(h):
                      'the allocator recorded a %s fault during %s at 0x%x%s%s%s'
                      % (name, op_name(rec['fault_op']), rec['fault_address'], values,
                         '; allocation by ' if owner else '', owner))
+    if pr is not None:
+        pr.rank = kind
     if pr is not None and (rec['fault_owner'] or rec['fault_seq']):
         fb = rec['fault_block']
         pr.culprit = Culprit(fb, h.blocks_base + fb * h.unit_bytes if fb else 0,

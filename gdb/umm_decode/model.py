@@ -43,9 +43,10 @@ class Culprit:
 
 class Problem:
     """A broken invariant: kind is a FORMAT.md fault name, `unreadable` or `truncated`."""
-    __slots__ = ('kind', 'address', 'block', 'message', 'culprit')
+    __slots__ = ('kind', 'address', 'block', 'message', 'culprit', 'rank')
 
     def __init__(self, kind, address, block, message, culprit=None):
+        self.rank = 0        # the fault number, for kinds without a name
         self.kind = kind
         self.address = address
         self.block = block

@@ -199,6 +199,18 @@ class Walker:
         add_problem(h, TRUNCATED, self.address(cur), None, 'walk stopped after %d steps' % n)
 
 
+# Kind numbers as heapview orders them: FORMAT.md section 6, then its own two.
+KIND_RANK = {'header': 1, 'freelist': 2, 'underrun': 3, 'overrun': 4, 'use_after_free': 5,
+             'double_free': 6, 'interior_free': 7, 'foreign_free': 8, 'wrong_heap': 9,
+             'control': 10, UNREADABLE: 32, TRUNCATED: 33}
+
+
+def sort_problems(heap):
+    """Problems in address order, truncation notes last (hv_walk.c)."""
+    heap.problems.sort(key=lambda p: (p.kind == TRUNCATED, p.address,
+                                      KIND_RANK.get(p.kind, getattr(p, 'rank', 0))))
+
+
 def add_problem(heap, kind, address, block, message):
     """Records a problem; returns it, or None past MAX_PROBLEMS (then the heap
     remembers that some were left out)."""
@@ -223,7 +235,7 @@ def owner_text(heap, has_owner, owner):
     if name:
         return name
     if has_owner and owner:
-        return 'owner 0x%x' % owner
+        return '0x%x' % owner
     return 'an unknown caller'
 
 
