@@ -454,9 +454,13 @@ static void gdb_free(struct gdb_source *g)
 static void gdb_close(struct hv_source *src)
 {
     struct gdb_source *g = to_gdb(src);
-    if (g->fd >= 0 && !g->broken) {
-        /* Best effort: a dead peer must not delay exit past the timeouts. */
-        if ((!g->running || interrupt_target(g) == 0) && !g->live.opt.leave_halted)
+    /* A running target is left running by just hanging up: stopping it
+     * only to say `D` would halt it needlessly (and OpenOCD's GDB server
+     * does not resume on `D` unless told to).  A stopped one is detached,
+     * which resumes it on QEMU and gdbserver.  Best effort: a dead peer
+     * must not delay exit past the timeouts. */
+    if (g->fd >= 0 && !g->broken && !g->running) {
+        if (g->live.opt.leave_halted == 0)
             (void)transact(g, g->multiprocess ? "D;1" : "D", "cannot detach");
     }
     gdb_free(g);

@@ -6,7 +6,8 @@
  * wire.
  *
  *   live-probe gdb|openocd TARGET [--timeout MS] [--no-halt] [--run-ms MS]
- *              [--run-to ADDR] [--leave-halted] [--reread] [--gap-ms MS] [--progress]
+ *              [--run-to ADDR] [--leave-halted] [--no-resume] [--reread]
+ *              [--gap-ms MS] [--progress]
  *              [--out FILE] ADDR:LEN...
  *
  * Prints `stats round_trips=N bytes=N chunk=N ms=N read_us=N` (ms: open to
@@ -64,7 +65,7 @@ int main(int argc, char **argv)
     }
     const char *kind = argv[1], *target = argv[2], *out_path = NULL;
     struct hv_live_options opt = { .timeout_ms = 5000, .halt_policy = HV_HALT_POLICY_HALT };
-    int reread = 0;
+    int reread = 0, resume = 1;
     struct progress_check pc = { 0, 0, 0 };
     long run_ms = 0, gap_ms = 0;
     const char *run_to = NULL;
@@ -84,6 +85,8 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--progress") == 0) {
             opt.progress = on_progress;
             opt.progress_ctx = &pc;
+        } else if (strcmp(argv[i], "--no-resume") == 0) {
+            resume = 0;                 /* close() detaches a stopped target */
         } else if (strcmp(argv[i], "--leave-halted") == 0) {
             opt.leave_halted = 1;
         } else if (strcmp(argv[i], "--reread") == 0) {
@@ -168,7 +171,7 @@ int main(int argc, char **argv)
         src->ops->close(src);
         return fail(target, "cannot write the output file");
     }
-    if (!opt.leave_halted && src->ops->set_halted(src, 0) != 0)
+    if (resume && !opt.leave_halted && src->ops->set_halted(src, 0) != 0)
         goto error;
     struct hv_live_stats stats;
     hv_live_get_stats(src, &stats);

@@ -44,13 +44,21 @@ def assert_one_line_error(r, target, *fragments, within=3.0):
 def test_gdb_fake_peer_odd_but_legal_replies(server_factory, tmp_path, mode):
     s = server_factory(gdb_stub(MEMORY, BASE, max_read=1024, mode=mode))
     out = tmp_path / "m.bin"
-    r = probe("gdb", s.target, "--timeout", 2000, "--out", out, "--progress",
+    r = probe("gdb", s.target, "--timeout", 2000, "--out", out, "--progress", "--no-resume",
               "0x%x:%d" % (BASE + 5, len(MEMORY) - 5))
     assert r.rc == 0, r.err
     assert out.read_bytes() == MEMORY[5:]
     # one progress call per 1024-byte `m`
     assert "progress calls=%d in-order" % -(-(len(MEMORY) - 5) // 1024) in r.out
     assert s.log[-1] == "D;1"    # multiprocess+ negotiated: detach is D;1
+
+
+def test_gdb_fake_peer_resumed_target_is_left_running(server_factory):
+    # halt, read, resume, hang up: no second halt just to send `D`
+    s = server_factory(gdb_stub(MEMORY, BASE))
+    r = probe("gdb", s.target, "0x%x:64" % BASE)
+    assert r.rc == 0, r.err
+    assert s.log[-1] == "c" and "\x03" not in s.log
 
 
 def test_gdb_fake_peer_rle_really_compresses(server_factory, tmp_path):

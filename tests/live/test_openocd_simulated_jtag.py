@@ -18,7 +18,7 @@ TICKER = BASE + 0x7000
 
 
 class SimulatedJtagOpenocd:
-    def __init__(self, image_path, ticker=TICKER):
+    def __init__(self, image_path, ticker=TICKER, gdb=False):
         cmd = [sys.executable, os.path.join(HERE, "jtag_dp_sim.py"), "--image", image_path,
                "--base", hex(BASE)]
         if ticker is not None:
@@ -31,14 +31,16 @@ class SimulatedJtagOpenocd:
             raise RuntimeError("jtag_dp_sim did not start: %r" % line)
         sim_port = int(line.split()[-1])
         self.tcl_port = free_port()
+        self.gdb_port = free_port() if gdb else None
         self.log_path = image_path + ".openocd.log"
         cfg = ("adapter driver remote_bitbang; remote_bitbang host 127.0.0.1; "
                "remote_bitbang port %d; transport select jtag; "
                "jtag newtap sim cpu -irlen 4 -expected-id 0x4ba00477; "
                "dap create sim.dap -chain-position sim.cpu; "
                "target create sim.cpu cortex_m -dap sim.dap -ap-num 0; "
-               "gdb_port disabled; telnet_port disabled; tcl_port %d; "
-               "bindto 127.0.0.1" % (sim_port, self.tcl_port))
+               "gdb_port %s; telnet_port disabled; tcl_port %d; "
+               "gdb_report_data_abort enable; bindto 127.0.0.1"
+               % (sim_port, self.gdb_port or "disabled", self.tcl_port))
         self.log = open(self.log_path, "w")
         self.openocd = subprocess.Popen(["openocd", "-c", cfg], stdout=self.log,
                                         stderr=subprocess.STDOUT)
@@ -158,3 +160,25 @@ def test_openocd_simulated_jtag_wire_dies(ocd):
     assert r.err.startswith("live-probe: cannot read '%s': " % ocd.target), r.err
     assert r.err.count("\n") == 1
     assert r.seconds < 8
+
+
+def test_openocd_simulated_jtag_gdb_server_read_equals_image(image, tmp_path):
+    """The GDB source against a second real RSP implementation: OpenOCD's
+    GDB server (larger PacketSize than QEMU's, halts on attach)."""
+    o = SimulatedJtagOpenocd(image[0], ticker=None, gdb=True)
+    try:
+        gdb_target = "127.0.0.1:%d" % o.gdb_port
+        out = tmp_path / "live.bin"
+        r = probe("gdb", gdb_target, "--timeout", 10000, "--out", out,
+                  "0x%x:%d" % (BASE + 3, 20000))
+        assert r.rc == 0, r.err
+        assert out.read_bytes() == image[1][3:20003]
+        assert r.stats()["chunk"] > 2048        # OpenOCD allows larger `m` than QEMU
+        assert o.tcl("[target current] curstate") == "running"
+        # with gdb_report_data_abort enabled OpenOCD reports a failed read
+        r = probe("gdb", gdb_target, "--timeout", 10000, "0x30000000:16")
+        assert r.rc == 2
+        assert r.err.startswith("live-probe: cannot read '%s': cannot read 16 bytes at "
+                                "0x30000000: target reported E" % gdb_target), r.err
+    finally:
+        o.stop()
