@@ -10,7 +10,8 @@
 
 static inline uint16_t hv_rd16(const uint8_t *p, int big_endian)
 {
-    return big_endian ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[1] << 8 | p[0]);
+    unsigned hi = big_endian ? p[0] : p[1], lo = big_endian ? p[1] : p[0];
+    return (uint16_t)((hi << 8 | lo) & 0xFFFFu);
 }
 
 static inline uint32_t hv_rd32(const uint8_t *p, int big_endian)

@@ -212,7 +212,8 @@ int hv_discover(struct hv_discovery *d, struct hv_snapshot *snap, const struct h
             return -1;
         d->scanned = d->count > 0;
     }
-    qsort(d->refs, d->count, sizeof *d->refs, ref_cmp);
+    if (d->count > 1)
+        qsort(d->refs, d->count, sizeof *d->refs, ref_cmp);
     return 0;
 }
 

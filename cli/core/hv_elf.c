@@ -70,7 +70,8 @@ static int load_symbols(struct hv_elf *e, Elf *elf)
             s->is_func = type == STT_FUNC;
         }
     }
-    qsort(e->syms, e->sym_count, sizeof *e->syms, symbol_cmp);
+    if (e->sym_count > 1)
+        qsort(e->syms, e->sym_count, sizeof *e->syms, symbol_cmp);
     return 0;
 }
 

@@ -416,7 +416,8 @@ void walk_mark_problems(struct hv_heap *h)
 {
     /* Problems in address order; qsort is not stable, the key is total
      * enough (address, kind) for deterministic output. */
-    qsort(h->problems, h->problem_count, sizeof *h->problems, problem_cmp);
+    if (h->problem_count > 1)
+        qsort(h->problems, h->problem_count, sizeof *h->problems, problem_cmp);
     for (size_t i = 0; i < h->problem_count; i++) {
         if (!h->problems[i].has_block)
             continue;

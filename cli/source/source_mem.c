@@ -50,7 +50,8 @@ static void mem_sort(struct mem_source *m)
 {
     if (!m->dirty)
         return;
-    qsort(m->segs, m->seg_count, sizeof *m->segs, segment_cmp);
+    if (m->seg_count > 1)
+        qsort(m->segs, m->seg_count, sizeof *m->segs, segment_cmp);
     free(m->ranges);
     m->ranges = calloc(m->seg_count ? m->seg_count : 1, sizeof *m->ranges);
     m->range_count = 0;

@@ -68,10 +68,12 @@ static const struct hv_range *multi_ranges(struct hv_source *src, size_t *count)
         for (size_t i = 0; i < m->count; i++) {
             size_t n;
             const struct hv_range *r = hv_source_ranges(m->parts[i], &n);
-            memcpy(m->ranges + m->range_count, r, n * sizeof *r);
+            if (n)
+                memcpy(m->ranges + m->range_count, r, n * sizeof *r);
             m->range_count += n;
         }
-        qsort(m->ranges, m->range_count, sizeof *m->ranges, range_cmp);
+        if (m->range_count > 1)
+            qsort(m->ranges, m->range_count, sizeof *m->ranges, range_cmp);
     }
     *count = m->range_count;
     return m->ranges;

@@ -52,14 +52,16 @@ static void analyse(struct hv_source *src, struct hv_elf *elf, const uint8_t *ex
             hv_heap_free(&h);
         }
     }
-    /* The upstream decoder on the same bytes, with geometry from the input. */
+    /* The upstream decoder on the same bytes, with geometry from the
+     * input's last four bytes: numblocks (u16), block size, poison. */
     if (extra_len >= 4) {
         struct hv_heap h;
         char err[256];
-        uint32_t blocks = (uint32_t)(extra[0] | extra[1] << 8);
+        const uint8_t *g = extra + extra_len - 4;
+        uint32_t blocks = (uint32_t)(g[0] | g[1] << 8);
         struct hv_decode_opts up = opts;
-        up.upstream_block_size = (unsigned)(extra[2] & 0x3C);
-        up.upstream_poison = extra[3] & 1;
+        up.upstream_block_size = (unsigned)(g[2] & 0x7C);
+        up.upstream_poison = g[3] & 1;
         hv_decode_upstream(&h, &snap, FUZZ_BASE, (uint64_t)blocks * 8, blocks, 0, "u", &up, err, sizeof err);
         hv_heap_free(&h);
     }
