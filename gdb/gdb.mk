@@ -40,6 +40,7 @@ TEST_SUITES += gdb
 # is missing, and the rest of the suite still runs.
 test-gdb: $(GDB_FORMAT_PY) $(GDB_BUILD)/mkheap-rel
 	-$(Q)$(MAKE) --no-print-directory $(GDB_BUILD)/mkheap-instr
+	-$(Q)$(MAKE) --no-print-directory $(BUILD)/heapview
 	-$(Q)if command -v $(FW_CC) >/dev/null 2>&1; then $(MAKE) --no-print-directory firmware; fi
 	$(Q)HEAPVIEW_BUILD=$(BUILD) GDB=$(GDB_GDB) $(GDB_PYTHON) -m pytest -q -p no:cacheprovider gdb/tests
 

@@ -17,6 +17,7 @@ GDB = os.environ.get('GDB', 'gdb-multiarch')
 QEMU = shutil.which('qemu-system-arm')
 UMM_PY = os.path.join(GDB_DIR, 'umm.py')
 FW_DIR = os.path.join(BUILD, 'firmware')
+HEAPVIEW = os.path.join(BUILD, 'heapview')
 MARK = '@@umm-test@@'
 FIRMWARES = ['demo', 'sc-healthy', 'sc-fragmented', 'sc-two-heaps', 'sc-overrun',
              'sc-underrun', 'sc-header-smash', 'sc-write-after-free', 'sc-double-free',
@@ -82,12 +83,21 @@ def test_firmware_heaps_match_truth(tmp_path, fw):
     elf = os.path.join(FW_DIR, fw + '.elf')
     if not os.path.exists(elf):
         pytest.fail('%s is missing: make firmware builds it' % elf)
+    ram = os.path.join(str(tmp_path), 'ram.bin')
     outs, stderr = run_on_qemu(elf, tmp_path, [
         'umm-walk --json',
         'python print(bytes(gdb.selected_inferior().read_memory('
         'int(gdb.parse_and_eval("&hv_truth")), %d)).hex())' % TRUTH_BYTES,
-        'umm-check'])
-    assert len(outs) == 3, stderr
+        'umm-check',
+        'python print("0x%x" % int(gdb.parse_and_eval("&__hv_ram_start")))',
+        'dump binary memory %s &__hv_ram_start &__hv_ram_end' % ram])
+    assert len(outs) == 5, stderr
+    # heapview, on a dump of the same RAM with the same ELF, prints the same bytes.
+    if not os.path.exists(HEAPVIEW):
+        pytest.fail('%s is missing: make builds it' % HEAPVIEW)
+    cli = subprocess.run([HEAPVIEW, 'blocks', '--json', '%s@%s' % (ram, outs[3].strip()), elf],
+                         capture_output=True, text=True, timeout=60)
+    assert cli.stdout == outs[0]
     doc = json.loads(outs[0])
     truth = parse_truth(bytes.fromhex(outs[1].strip()))
     check = outs[2]
