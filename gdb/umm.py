@@ -254,9 +254,30 @@ def _target_from_value(name, value):
     raise U.DecodeError("'%s' is neither a heap nor an address" % name)
 
 
-def find_targets(spec, command):
-    """Heaps to decode: the one `--heap` names, else every heap on umm_heap_list
-    (named after umm_heap_default where it matches), else umm_heap_current."""
+def _scan_targets(scan, command):
+    """Heaps found by scanning START:END for control blocks (no symbols needed)."""
+    try:
+        lo_text, hi_text = scan.split(':', 1)
+        lo, hi = int(gdb.parse_and_eval(lo_text)), int(gdb.parse_and_eval(hi_text))
+    except (ValueError, gdb.error):
+        raise gdb.GdbError("%s: --scan wants START:END, not '%s'" % (command, scan)) from None
+    if not 0 <= lo < hi or hi - lo > (256 << 20):
+        raise gdb.GdbError('%s: --scan range 0x%x:0x%x is empty or over 256 MiB' % (command, lo, hi))
+    try:
+        found = U.scan_for_heaps(MEMORY, lo, hi)
+    except U.DecodeError as err:
+        raise gdb.GdbError('%s: scan: %s' % (command, err)) from None
+    if not found:
+        raise gdb.GdbError('%s: no heapview control block in 0x%x..0x%x' % (command, lo, hi))
+    return [Target('heapview', 'heap@0x%x' % a, a) for a in found], []
+
+
+def find_targets(spec, command, scan=None):
+    """Heaps to decode: the one `--heap` names, those a `--scan` finds, else
+    every heap on umm_heap_list (named after umm_heap_default where it
+    matches), else umm_heap_current."""
+    if scan:
+        return _scan_targets(scan, command)
     if spec:
         value = _value(spec)
         if value is None:
@@ -325,10 +346,10 @@ def _big_endian():
         return False
 
 
-def decode_all(spec, command):
+def decode_all(spec, command, scan=None):
     """Decoded heaps; a heap that cannot be decoded is a one-line error on
     stderr, and the command fails when none could be."""
-    targets, errors = find_targets(spec, command)
+    targets, errors = find_targets(spec, command, scan)
     heaps = []
     for target in targets:
         try:
@@ -388,7 +409,7 @@ class Options:
 class UmmCommand(gdb.Command):
     name = ''
     flags = ()
-    valued = ('--heap',)
+    valued = ('--heap', '--scan')
     positional = 0
 
     def __init__(self):
@@ -413,17 +434,20 @@ class UmmCommand(gdb.Command):
 
 class UmmWalk(UmmCommand):
     """List the blocks of the heapview heaps (or --heap ADDR|SYMBOL).
-Usage: umm-walk [--json] [--heap ADDR|SYMBOL] [--used|--free] [--min-size N]"""
+Usage: umm-walk [--json] [--heap ADDR|SYMBOL | --scan START:END] [--used|--free] [--min-size N]
+Heaps come from umm_heap_list (or upstream's umm_heap_current); --heap names
+one (a umm_heap object, a control block pointer or address); --scan finds
+control blocks in a memory range without symbols."""
     name = 'umm-walk'
     flags = ('--json', '--used', '--free')
-    valued = ('--heap', '--min-size')
+    valued = ('--heap', '--scan', '--min-size')
 
     def run(self, opts):
         if opts.get('--used') and opts.get('--free'):
             raise gdb.GdbError('umm-walk: --used and --free exclude each other')
         state = 'used' if opts.get('--used') else 'free' if opts.get('--free') else None
         min_size = opts.number(self.name, '--min-size', 0)
-        heaps = decode_all(opts.get('--heap'), self.name)
+        heaps = decode_all(opts.get('--heap'), self.name, opts.get('--scan'))
         selected = [render.select_blocks(h, state, min_size) for h in heaps]
         if opts.get('--json'):
             filtered = state is not None or min_size > 0
@@ -442,7 +466,7 @@ Usage: umm-info [--json] [--heap ADDR|SYMBOL]"""
     flags = ('--json',)
 
     def run(self, opts):
-        heaps = decode_all(opts.get('--heap'), self.name)
+        heaps = decode_all(opts.get('--heap'), self.name, opts.get('--scan'))
         if opts.get('--json'):
             gdb.write(U.to_json(U.document(U.heap_document(h) for h in heaps)))
             return
@@ -457,7 +481,7 @@ Usage: umm-check [--heap ADDR|SYMBOL]"""
     name = 'umm-check'
 
     def run(self, opts):
-        heaps = decode_all(opts.get('--heap'), self.name)
+        heaps = decode_all(opts.get('--heap'), self.name, opts.get('--scan'))
         for h in heaps:
             gdb.write(render.check_text(h))
 
@@ -466,11 +490,11 @@ class UmmMap(UmmCommand):
     """Draw the heap as a map of used and free cells.
 Usage: umm-map [--heap ADDR|SYMBOL] [--width N]"""
     name = 'umm-map'
-    valued = ('--heap', '--width')
+    valued = ('--heap', '--scan', '--width')
 
     def run(self, opts):
         width = opts.number(self.name, '--width', render.MAP_WIDTH) or render.MAP_WIDTH
-        for h in decode_all(opts.get('--heap'), self.name):
+        for h in decode_all(opts.get('--heap'), self.name, opts.get('--scan')):
             gdb.write(render.map_text(h, width=width))
 
 
@@ -487,7 +511,7 @@ Usage: umm-block ADDR [--heap ADDR|SYMBOL]"""
         if value is None:
             raise gdb.GdbError("umm-block: cannot evaluate '%s'" % opts.args[0])
         addr = int(value) & ((1 << 64) - 1)
-        for h in decode_all(opts.get('--heap'), self.name):
+        for h in decode_all(opts.get('--heap'), self.name, opts.get('--scan')):
             text = render.block_text(h, addr)
             if text is not None:
                 gdb.write(text)
@@ -502,11 +526,11 @@ class UmmTop(UmmCommand):
     """Live bytes by owner, largest first.
 Usage: umm-top [--heap ADDR|SYMBOL] [--limit N]"""
     name = 'umm-top'
-    valued = ('--heap', '--limit')
+    valued = ('--heap', '--scan', '--limit')
 
     def run(self, opts):
         limit = opts.number(self.name, '--limit', 20)
-        for h in decode_all(opts.get('--heap'), self.name):
+        for h in decode_all(opts.get('--heap'), self.name, opts.get('--scan')):
             if h.format == 'heapview' and not (h.flag_bits & 0x4):
                 gdb.write('%s: heap %s at 0x%x does not record owners (build with UMM_OWNERS)\n'
                           % (self.name, h.name, h.address), gdb.STDERR)

@@ -193,3 +193,16 @@ def test_upstream_heap_through_umm_heap_current(tmp_path):
         reader, h['region'], h['region_bytes'] // 8, 8, h['region_bytes'], 'umm_heap_current'))])
     assert doc == offline
     assert ': ok (' in outs[1]
+
+
+def test_scan_finds_heaps_without_the_list(tmp_path):
+    record_outs, _, _ = run_gdb('instr', 'multi', tmp_path, [])
+    record, _ = load_record(tmp_path, 'multi')
+    lo = min(h['region'] for h in record['heaps'])
+    hi = max(h['region'] + h['region_bytes'] for h in record['heaps'])
+    outs, _, stderr = run_gdb('instr', 'multi', tmp_path,
+                              ['umm-walk --json --scan 0x%x:0x%x' % (lo, hi), 'umm-walk --scan 0:1'])
+    doc = json.loads(outs[0])
+    assert sorted(h['address'] for h in doc['heaps']) == sorted(h['ctl'] for h in record['heaps'])
+    assert all(h['name'] == 'heap@0x%x' % h['address'] for h in doc['heaps'])
+    assert 'umm-walk: scan: cannot read' in stderr
