@@ -310,6 +310,7 @@ static int interrupt_target(struct gdb_source *g)
             break;
         if (kind == 'W' || kind == 'X') {
             gdb_error(g, what, "the target has exited");
+            g->broken = 1;        /* nothing left to read or detach from */
             return -1;
         }
     }
@@ -327,9 +328,19 @@ static int resume_target(struct gdb_source *g)
     return 0;
 }
 
+/* `Exx` (two hex digits) or the newer `E.text`. */
+static int is_error_reply(const char *reply, size_t len)
+{
+    if (len == 3 && reply[0] == 'E')
+        return hex_value(reply[1]) >= 0 && hex_value(reply[2]) >= 0;
+    return len >= 2 && reply[0] == 'E' && reply[1] == '.';
+}
+
 static void describe_error_reply(const char *reply, char *out, size_t outlen)
 {
-    if (strcmp(reply, "E14") == 0)
+    if (reply[1] == '.')
+        snprintf(out, outlen, "target reported an error: %.60s", reply + 2);
+    else if (strcmp(reply, "E14") == 0)
         snprintf(out, outlen, "target reported E14 (bad address)");
     else if (strcmp(reply, "E22") == 0)
         snprintf(out, outlen, "target reported E22 (invalid argument)");
@@ -369,15 +380,14 @@ static int read_halted(struct gdb_source *g, uint64_t addr, unsigned char *out, 
             gdb_error(g, what, "the stub does not support memory reads");
             return -1;
         }
-        if (g->reply[0] == 'E' && g->reply_len == 3 &&
-            hex_value(g->reply[1]) >= 0 && hex_value(g->reply[2]) >= 0) {
+        if (is_error_reply(g->reply, g->reply_len)) {
             /* A refused size we have not seen work: try half as much. */
             if (ask > g->proven_read && ask > GDB_MIN_READ) {
                 size_t half = ask / 2;
                 g->max_read = half < GDB_MIN_READ ? GDB_MIN_READ : half;
                 continue;
             }
-            char reason[64];
+            char reason[96];
             describe_error_reply(g->reply, reason, sizeof reason);
             gdb_error(g, what, reason);
             if (g->proven_read == 0)

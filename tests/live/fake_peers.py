@@ -113,6 +113,7 @@ def gdb_stub(memory, base=0, max_read=2048, mode="ok"):
     """A handler speaking enough RSP for source_gdb.c.  Modes change one
     behaviour: split (1-3 byte writes), rle, notify (a %Stop notification
     before each reply), badsum_once, badsum_always, error (E14 for every m),
+    etext (an `E.message` error),
     empty_m, garbled_m, nak_always."""
 
     def handler(server, conn):
@@ -145,7 +146,9 @@ def gdb_stub(memory, base=0, max_read=2048, mode="ok"):
             elif p.startswith("m"):
                 addr, length = (int(x, 16) for x in p[1:].split(","))
                 off = addr - base
-                if mode == "error" or off < 0 or off + length > len(memory):
+                if mode == "etext":
+                    reply = "E.cannot access memory"
+                elif mode == "error" or off < 0 or off + length > len(memory):
                     reply = "E14"
                 elif length > max_read:
                     reply = "E22"

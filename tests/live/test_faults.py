@@ -111,6 +111,7 @@ class _Replay:
 
 @pytest.mark.parametrize("mode,fragment", [
     ("error", "target reported E14 (bad address)"),
+    ("etext", "target reported an error: cannot access memory"),
     ("empty_m", "the stub does not support memory reads"),
     ("garbled_m", "garbled reply to 'm'"),
     ("badsum_always", "reply checksums keep failing"),
