@@ -322,7 +322,9 @@ int walk_blocks(struct hv_heap *h, uint32_t min_units)
             if (cur != 0) {
                 uint32_t units = (uint32_t)(nx - cur);
                 int is_free = (raw & h->free_flag) != 0;
-                const struct hv_block *prev = h->block_count ? &h->blocks[h->block_count - 1] : NULL;
+                /* copy, not a pointer: add_block may move the array */
+                struct hv_block prev_copy = h->block_count ? h->blocks[h->block_count - 1] : (struct hv_block){ 0 };
+                const struct hv_block *prev = h->block_count ? &prev_copy : NULL;
                 if (add_block(h, (uint32_t)cur, units, is_free) < 0)
                     return -1;
                 /* prev(nx) damaged: the allocation just before nx overran it. */

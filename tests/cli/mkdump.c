@@ -243,6 +243,18 @@ int main(int argc, char **argv)
                 umm_multi_free(&wide_heap, q);
             }
         }
+    } else if (strcmp(sc, "many") == 0) {
+        /* The wide heap filled with its smallest blocks, every other one
+         * freed: thousands of blocks, free and used alternating. */
+        static void *ptrs[40000];
+        size_t n = 0;
+        while (n < sizeof ptrs / sizeof ptrs[0] && (ptrs[n] = umm_multi_malloc(&wide_heap, 1)) != NULL)
+            n++;
+        for (size_t i = 0; i < n; i += 2)
+            umm_multi_free(&wide_heap, ptrs[i]);
+        printf("{\"many\": {\"allocated\": %zu, \"live\": %zu}}\n", n, n / 2);
+        fflush(stdout);
+        return write_dump(out) < 0;
     } else if (strcmp(sc, "overrun") == 0) {
         baseline();
         char *p = alloc_network(24);

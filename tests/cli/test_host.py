@@ -112,6 +112,22 @@ def test_wide_heap(mkdump):
     assert h["problems"] == []
 
 
+def test_many_blocks(workdir):
+    """Thousands of alternating blocks: the block array grows while it is
+    walked (a regression: a pointer into it was kept across the growth)."""
+    import subprocess
+    from conftest import MKDUMP_INSTR
+    out = workdir / "many.bin"
+    truth = json.loads(subprocess.check_output([MKDUMP_INSTR, "many", str(out)], text=True))["many"]
+    r = heapview("--json", out, MKDUMP_INSTR)
+    assert r.rc == 0, r.err
+    h = heap_named(r.json(), "wide_heap")
+    assert h["used_entries"] == truth["live"] and truth["live"] > 2000
+    assert h["free_entries"] in (truth["allocated"] - truth["live"], truth["allocated"] - truth["live"] + 1)
+    assert h["problems"] == []
+    assert h["fragmentation"] > 90
+
+
 def test_diff_names_the_leaking_owner(mkdump, workdir):
     d = mkdump("leak")
     a, b = f"{d.path}.1", f"{d.path}.2"
