@@ -8,9 +8,16 @@ inside the array, and n's header points back (prev(n) == b) or n itself is
 consistent with its successor.  Indices only increase, so the walk ends
 after at most N steps whatever the bytes say.
 """
+import struct
+
 from .model import Block, Culprit, Problem
 
 MAX_PROBLEMS = 1000   # per heap; past it one `truncated` problem says so
+TABLE_LIMIT = 1 << 22  # headers unpacked up front below this many units
+
+
+def struct_iter(fmt, data):
+    return struct.Struct(fmt).iter_unpack(data)
 
 HEADER = 'header'
 UNREADABLE = 'unreadable'
@@ -37,6 +44,14 @@ class Walker:
         avail = max(0, len(buf) - off0)
         self.readable_units = min(avail // self.unit, self.n)
         heap.units_readable = self.readable_units
+        if self.readable_units <= TABLE_LIMIT:
+            # Every header at once, unpacked in C: the walk then indexes a list.
+            pad = self.unit - hdr.size
+            whole = hdr.format + ('%dx' % pad if pad else '')
+            if not isinstance(whole, str):
+                whole = whole.decode()
+            table = list(struct_iter(whole, buf[off0:off0 + self.readable_units * self.unit]))
+            self.header = table.__getitem__
 
     # ---- headers ---------------------------------------------------------
     def readable(self, u):
