@@ -31,7 +31,6 @@ int instr_release(const struct umm_h *restrict h, uint32_t b, unsigned op);
 int instr_resize_begin(const struct umm_h *restrict h, uint32_t b);
 size_t instr_kept_bytes(const struct umm_h *restrict h, uint32_t b, size_t size);
 void instr_resized(const struct umm_h *restrict h, uint32_t b, size_t size);
-void instr_moved_out(const struct umm_h *restrict h, uint32_t b);
 size_t instr_usable_bytes(const struct umm_h *restrict h, uint32_t b);
 void instr_after_op(const struct umm_h *restrict h, unsigned op);
 
@@ -71,7 +70,6 @@ static inline size_t instr_kept_bytes(const struct umm_h *restrict h, uint32_t b
     return size < have ? size : have;
 }
 static inline void instr_resized(const struct umm_h *restrict h, uint32_t b, size_t size) { (void)h; (void)b; (void)size; }
-static inline void instr_moved_out(const struct umm_h *restrict h, uint32_t b) { (void)h; (void)b; }
 static inline size_t instr_usable_bytes(const struct umm_h *restrict h, uint32_t b) { return umm_capacity(h, b); }
 static inline void instr_after_op(const struct umm_h *restrict h, unsigned op) { (void)h; (void)op; }
 

@@ -513,7 +513,6 @@ static void *realloc_core(const struct umm_h *restrict h, void *ptr, size_t size
     }
     memcpy(blk_data(h, fresh), blk_data(h, b), umm_prefix(h) + keep);
     instr_resized(h, fresh, size);
-    instr_moved_out(h, b);
     block_free_core(h, b);
     return user_ptr(h, fresh);
 }

@@ -29,11 +29,21 @@ endef
 LIBT_BINS :=
 $(foreach v,$(LIBT_VARIANTS),$(eval $(call LIBT_VARIANT,$(v))))
 
+# The detection matrix exists only where detection is compiled in.
+LIBT_DETECT_VARIANTS := $(filter %instr instr-every,$(LIBT_VARIANTS))
+define LIBT_DETECT
+$(BUILD)/tests/lib/$(1)/test_detect: $$(patsubst %.c,$(BUILD)/tests/lib/$(1)/%.o,$$(LIB_SRCS) $$(LIBT_SRCS) tests/lib/test_detect.c)
+	$$(Q)$$(CC) $(LIBT_FLAGS_$(1)) $$(LDFLAGS) $$^ -o $$@
+LIBT_BINS += $(BUILD)/tests/lib/$(1)/test_detect
+endef
+$(foreach v,$(LIBT_DETECT_VARIANTS),$(eval $(call LIBT_DETECT,$(v))))
+
 TEST_SUITES += lib
 .PHONY: test-lib
 # Every variant runs even after a failure; run-tests.sh sums the lines.
 test-lib: $(LIBT_BINS)
 	$(Q)rc=0; for v in $(LIBT_VARIANTS); do \
 	    $(BUILD)/tests/lib/$$v/test_lib || rc=1; \
-	    UMM_STRESS_OPS=$$(case $$v in asan*) echo 4000;; instr-every) echo 5000;; *) echo 20000;; esac) $(BUILD)/tests/lib/$$v/test_stress || rc=1; \
+	    UMM_STRESS_OPS=$$(case $$v in asan*) echo 4000;; instr-every) echo 3000;; *) echo 20000;; esac) $(BUILD)/tests/lib/$$v/test_stress || rc=1; \
+	    if [ -x $(BUILD)/tests/lib/$$v/test_detect ]; then $(BUILD)/tests/lib/$$v/test_detect || rc=1; fi; \
 	done; exit $$rc
