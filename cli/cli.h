@@ -42,6 +42,11 @@ struct cli_args {
     struct opt_num block_size;
     int poison;
     int no_scan;
+    /* live targets (cli/source/source_live.h) */
+    const char *gdb_remote;
+    const char *openocd;
+    int no_halt;
+    struct opt_num timeout;
     /* blocks */
     int only_used, only_free;
     /* map */
@@ -70,6 +75,7 @@ struct session {
     struct hv_discovery disc;
     struct hv_heap *heaps;
     size_t heap_count;
+    int live;                /* src is a live target */
 };
 
 /* Opens dumps[0..ndumps) (with the ELF at elf_path, may be NULL), finds and

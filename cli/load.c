@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "opts.h"
 #include "source/hv_sources.h"
+#include "source/source_live.h"
 
 static int is_elf_executable(const char *path)
 {
@@ -126,33 +127,9 @@ size_t session_problem_count(const struct session *s)
     return n;
 }
 
-int session_open(struct session *s, const struct cli_args *a, const char *const *dumps, size_t ndumps,
-                 const char *elf_path)
+/* Discovery and decoding over s->src; the snapshot starts empty. */
+static int decode_all(struct session *s, const struct cli_args *a, const char *elf_path)
 {
-    memset(s, 0, sizeof *s);
-    if (ndumps == 0) {
-        fprintf(stderr, "heapview: no memory dump given%s\n",
-                elf_path ? " (only the firmware ELF)" : "");
-        return EXIT_USAGE;
-    }
-    if (elf_path && load_elf(s, elf_path) != 0)
-        return EXIT_USAGE;
-    struct hv_source *parts[MAX_FILES];
-    size_t used = 0;
-    for (size_t i = 0; i < ndumps; i++) {
-        parts[i] = open_dump(dumps[i], a, s);
-        if (!parts[i]) {
-            for (size_t j = 0; j < i; j++)
-                hv_source_close(parts[j]);
-            return EXIT_USAGE;
-        }
-        int n = snprintf(s->dump_names + used, sizeof s->dump_names - used, "%s%s", i ? "', '" : "", dumps[i]);
-        if (n > 0 && (size_t)n < sizeof s->dump_names - used)
-            used += (size_t)n;
-    }
-    s->src = ndumps == 1 ? parts[0] : hv_multi_source_new("dumps", parts, ndumps);
-    if (!s->src)
-        return fail(dumps[0], "out of memory");
     hv_snapshot_init(&s->snap, s->src);
     hv_namer_init(&s->namer, s->has_elf ? &s->elf : NULL, &s->snap);
     s->dopts.owner_name = hv_namer_name;
@@ -205,23 +182,121 @@ int session_open(struct session *s, const struct cli_args *a, const char *const 
                                     r->big_endian, r->name, &s->dopts, err, sizeof err);
         else
             rc = hv_decode_heapview(&s->heaps[i], &s->snap, r->address, r->name, &s->dopts, err, sizeof err);
-        if (rc < 0) {
-            s->heap_count = i + 1;
-            return fail(s->dump_names, err);
-        }
         s->heap_count = i + 1;
+        if (rc < 0)
+            return fail(s->dump_names, err);
     }
     return 0;
 }
 
-void session_close(struct session *s)
+static void undecode(struct session *s)
 {
     for (size_t i = 0; i < s->heap_count; i++)
         hv_heap_free(&s->heaps[i]);
     free(s->heaps);
+    s->heaps = NULL;
+    s->heap_count = 0;
     hv_discovery_free(&s->disc);
     hv_namer_free(&s->namer);
     hv_snapshot_free(&s->snap);
+}
+
+/* A running target may change while it is read: re-read every heap's
+ * control area (and the first units) and compare. */
+static int snapshot_torn(struct session *s, uint64_t *where)
+{
+    for (size_t i = 0; i < s->heap_count; i++) {
+        const struct hv_heap *h = &s->heaps[i];
+        size_t len = (size_t)(h->mem.length < 4096 ? h->mem.length : 4096);
+        if (len && h->mem.data && hv_source_reread_compare(s->src, h->address, len, h->mem.data, where) != 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int open_live(struct session *s, const struct cli_args *a)
+{
+    char err[256];
+    struct hv_live_options opt = { 0 };
+    opt.timeout_ms = a->timeout.set ? (int)(a->timeout.value > 600000 ? 600000 : a->timeout.value) : 5000;
+    opt.halt_policy = a->no_halt ? HV_HALT_POLICY_NO_HALT : HV_HALT_POLICY_HALT;
+    const char *target = a->gdb_remote ? a->gdb_remote : a->openocd;
+    snprintf(s->dump_names, sizeof s->dump_names, "%s", target);
+    s->src = a->gdb_remote ? hv_source_gdb_open(target, &opt, err, sizeof err)
+                           : hv_source_openocd_open(target, &opt, err, sizeof err);
+    if (!s->src)
+        return fail(target, err);
+    if (s->src->ops->set_halted && s->src->ops->set_halted(s->src, 1) < 0)
+        return fail(target, s->src->error);
+    s->live = 1;
+    return 0;
+}
+
+int session_open(struct session *s, const struct cli_args *a, const char *const *dumps, size_t ndumps,
+                 const char *elf_path)
+{
+    memset(s, 0, sizeof *s);
+    int live = a->gdb_remote || a->openocd;
+    if (live && (ndumps > 0 || (a->gdb_remote && a->openocd))) {
+        fprintf(stderr, "heapview: give memory dumps or one live target, not both\n");
+        return EXIT_USAGE;
+    }
+    if (!live && ndumps == 0) {
+        fprintf(stderr, "heapview: no memory dump given%s\n",
+                elf_path ? " (only the firmware ELF)" : "");
+        return EXIT_USAGE;
+    }
+    if (elf_path && load_elf(s, elf_path) != 0)
+        return EXIT_USAGE;
+    if (live) {
+        int rc = open_live(s, a);
+        if (rc != 0)
+            return rc;
+    } else {
+        struct hv_source *parts[MAX_FILES];
+        size_t used = 0;
+        for (size_t i = 0; i < ndumps; i++) {
+            parts[i] = open_dump(dumps[i], a, s);
+            if (!parts[i]) {
+                for (size_t j = 0; j < i; j++)
+                    hv_source_close(parts[j]);
+                return EXIT_USAGE;
+            }
+            int n = snprintf(s->dump_names + used, sizeof s->dump_names - used, "%s%s", i ? "', '" : "",
+                             dumps[i]);
+            if (n > 0 && (size_t)n < sizeof s->dump_names - used)
+                used += (size_t)n;
+        }
+        s->src = ndumps == 1 ? parts[0] : hv_multi_source_new("dumps", parts, ndumps);
+        if (!s->src)
+            return fail(dumps[0], "out of memory");
+    }
+    int rc = decode_all(s, a, elf_path);
+    if (rc == 0 && live && a->no_halt) {
+        uint64_t where = 0;
+        for (int attempt = 1; attempt < 3 && snapshot_torn(s, &where); attempt++) {
+            undecode(s);
+            rc = decode_all(s, a, elf_path);
+            if (rc != 0)
+                break;
+        }
+        if (rc == 0 && snapshot_torn(s, &where))
+            fprintf(stderr, "heapview: warning: '%s' changed memory at 0x%llx while it was read; "
+                            "the report may mix two moments\n", s->dump_names, (unsigned long long)where);
+    }
+    if (live) {
+        /* Let it run while we render; from now on only the bytes read
+         * while it was stopped are used. */
+        s->snap.frozen = 1;
+        if (s->src->ops->set_halted)
+            s->src->ops->set_halted(s->src, 0);
+    }
+    return rc;
+}
+
+void session_close(struct session *s)
+{
+    undecode(s);
     if (s->src)
         hv_source_close(s->src);
     if (s->has_elf)

@@ -21,6 +21,10 @@
     { "block-size", OPT_NUM, OFF(block_size), "BYTES", "upstream block size (default heap_size/numblocks, else 8)", 0 }, \
     { "poison", OPT_FLAG, OFF(poison), NULL, "the upstream heap was built with UMM_POISON_CHECK", 0 }, \
     { "no-scan", OPT_FLAG, OFF(no_scan), NULL, "do not scan the dump for control blocks", 0 },       \
+    { "gdb-remote", OPT_STRING, OFF(gdb_remote), "HOST:PORT", "read a live target through a GDB stub (or unix:PATH)", 0 }, \
+    { "openocd", OPT_STRING, OFF(openocd), "HOST[:PORT]", "read a live target through OpenOCD's Tcl RPC", 0 }, \
+    { "no-halt", OPT_FLAG, OFF(no_halt), NULL, "live: leave the target running (re-reads to detect torn reads)", 0 }, \
+    { "timeout", OPT_NUM, OFF(timeout), "MS", "live: timeout per network step (default 5000)", 0 }, \
     { "color", OPT_COLOR, OFF(color), "WHEN", "auto, always or never (auto: on a TTY without NO_COLOR)", 0 }, \
     { "no-color", OPT_SET_VALUE, OFF(color), NULL, "same as --color never", COLOR_NEVER }
 
@@ -56,17 +60,17 @@ static const struct opt check_opts[] = {
 static const struct command commands[] = {
     { "report", "[options] DUMP... [firmware.elf]",
       "Summary per heap, problems and a fragmentation map (the default command).", report_opts, cmd_report,
-      1, MAX_FILES },
+      0, MAX_FILES },
     { "blocks", "[options] DUMP... [firmware.elf]", "Every block in address order.", blocks_opts, cmd_blocks,
-      1, MAX_FILES },
+      0, MAX_FILES },
     { "map", "[options] DUMP... [firmware.elf]", "The fragmentation map (text, JSON or --svg).", map_opts,
-      cmd_map, 1, MAX_FILES },
+      cmd_map, 0, MAX_FILES },
     { "top", "[options] DUMP... [firmware.elf]", "Live allocations by owner, largest first.", top_opts,
-      cmd_top, 1, MAX_FILES },
+      cmd_top, 0, MAX_FILES },
     { "diff", "[options] BEFORE AFTER [firmware.elf]", "Live allocations that changed between two dumps, by owner.",
       diff_opts, cmd_diff, 2, 3 },
     { "check", "[options] DUMP... [firmware.elf]",
-      "CI gate: fails (exit 1) on any problem or a limit exceeded.", check_opts, cmd_check, 1, MAX_FILES },
+      "CI gate: fails (exit 1) on any problem or a limit exceeded.", check_opts, cmd_check, 0, MAX_FILES },
 };
 
 static void usage(FILE *f)

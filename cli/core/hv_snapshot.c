@@ -54,6 +54,8 @@ int hv_snapshot_read(struct hv_snapshot *snap, uint64_t addr, void *out, size_t 
         memcpy(out, s->data + (addr - s->address), len);
         return 0;
     }
+    if (snap->frozen)
+        return -1;
     return hv_source_read(snap->src, addr, out, len);
 }
 

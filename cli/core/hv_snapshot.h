@@ -27,6 +27,7 @@ struct hv_snapshot {
     struct hv_source *src;
     struct hv_span *spans;
     size_t span_count, span_cap;
+    int frozen;               /* answer from loaded spans only, never the source */
 };
 
 void hv_snapshot_init(struct hv_snapshot *snap, struct hv_source *src);
