@@ -19,15 +19,30 @@ def free_port():
         return s.getsockname()[1]
 
 
-def listening(port):
-    """True when something listens on 127.0.0.1:port, without connecting
-    (a connection would stop QEMU's VM)."""
+def listening(port, pid=None):
+    """True when something listens on 127.0.0.1:port -- process `pid` when
+    given, so a busy port held by someone else's QEMU does not count --
+    found without connecting (a connection would stop QEMU's VM)."""
     want = "0100007F:%04X" % port
+    inodes = set()
     with open("/proc/net/tcp") as f:
         for line in f.readlines()[1:]:
             fields = line.split()
             if fields[1] == want and fields[3] == "0A":
-                return True
+                inodes.add(fields[9])
+    if not inodes or pid is None:
+        return bool(inodes)
+    try:
+        fds = os.listdir("/proc/%d/fd" % pid)
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:[") and link[8:-1] in inodes:
+            return True
     return False
 
 
@@ -46,7 +61,7 @@ class Qemu:
                                          stderr=subprocess.PIPE)
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline and self.proc.poll() is None:
-                if listening(self.port):
+                if listening(self.port, self.proc.pid):
                     return
                 time.sleep(0.02)
             self.stop()

@@ -37,21 +37,10 @@ def test_gdb_firmware_checkpoint_snapshot_equals_gdb_capture(name, tmp_path):
                    check=True, timeout=120)
     ref = (ref_dir / (name + ".cp1.gdb.bin")).read_bytes()
 
-    port = free_port()
-    qemu = subprocess.Popen(
-        ["qemu-system-arm", "-M", "mps2-an385", "-cpu", "cortex-m3", "-nographic",
-         "-monitor", "none", "-serial", "none",
-         "-semihosting-config", "enable=on,target=native",
-         "-kernel", elf, "-S", "-gdb", "tcp:127.0.0.1:%d" % port],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    qemu, target = start_qemu_halted(elf)
     try:
-        for _ in range(250):
-            if listening(port) or qemu.poll() is not None:
-                break
-            time.sleep(0.02)
-        assert qemu.poll() is None
         out = tmp_path / "live.bin"
-        r = probe("gdb", "127.0.0.1:%d" % port, "--run-to", hex(sym["hv_checkpoint"]),
+        r = probe("gdb", target, "--run-to", hex(sym["hv_checkpoint"]),
                   "--out", out, "0x%x:0x%x" % (start, end - start))
         assert r.rc == 0, r.err
         live = out.read_bytes()
@@ -68,18 +57,25 @@ def test_gdb_firmware_checkpoint_snapshot_equals_gdb_capture(name, tmp_path):
 
 
 def start_qemu_halted(elf):
-    port = free_port()
-    qemu = subprocess.Popen(
-        ["qemu-system-arm", "-M", "mps2-an385", "-cpu", "cortex-m3", "-nographic",
-         "-monitor", "none", "-serial", "none",
-         "-semihosting-config", "enable=on,target=native",
-         "-kernel", elf, "-S", "-gdb", "tcp:127.0.0.1:%d" % port],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    for _ in range(250):
-        if listening(port) or qemu.poll() is not None:
-            break
-        time.sleep(0.02)
-    return qemu, "127.0.0.1:%d" % port
+    """QEMU stopped before the first instruction, semihosting on; retried
+    on another port when the one picked was taken meanwhile."""
+    for _ in range(5):
+        port = free_port()
+        qemu = subprocess.Popen(
+            ["qemu-system-arm", "-M", "mps2-an385", "-cpu", "cortex-m3", "-nographic",
+             "-monitor", "none", "-serial", "none",
+             "-semihosting-config", "enable=on,target=native",
+             "-kernel", elf, "-S", "-gdb", "tcp:127.0.0.1:%d" % port],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and qemu.poll() is None:
+            if listening(port, qemu.pid):
+                return qemu, "127.0.0.1:%d" % port
+            time.sleep(0.02)
+        if qemu.poll() is None:
+            qemu.kill()
+        qemu.wait(timeout=10)
+    raise RuntimeError("qemu did not start a gdbstub")
 
 
 def test_gdb_firmware_same_moment_as_gdb_dump(tmp_path):

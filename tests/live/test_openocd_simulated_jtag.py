@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import HERE, free_port, probe
+from conftest import HERE, free_port, listening, probe
 
 BASE = 0x20000000
 TICKER = BASE + 0x7000
@@ -19,12 +19,22 @@ TICKER = BASE + 0x7000
 
 class SimulatedJtagOpenocd:
     def __init__(self, image_path, ticker=TICKER, gdb=False):
+        self.sim = self.openocd = self.log = None
+        self.log_path = image_path + ".openocd.log"
+        for _ in range(3):
+            if self._start(image_path, ticker, gdb):
+                return
+        raise RuntimeError("openocd did not examine the simulated target:\n" +
+                           open(self.log_path).read())
+
+    def _start(self, image_path, ticker, gdb):
+        """One attempt; False (everything stopped) when a port we picked
+        was taken meanwhile, so the caller tries again."""
         cmd = [sys.executable, os.path.join(HERE, "jtag_dp_sim.py"), "--image", image_path,
                "--base", hex(BASE)]
         if ticker is not None:
             cmd += ["--ticker", hex(ticker)]
         self.sim = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-        self.openocd = None
         line = self.sim.stdout.readline()
         if not line.startswith("listening on port "):
             self.stop()
@@ -32,7 +42,6 @@ class SimulatedJtagOpenocd:
         sim_port = int(line.split()[-1])
         self.tcl_port = free_port()
         self.gdb_port = free_port() if gdb else None
-        self.log_path = image_path + ".openocd.log"
         cfg = ("adapter driver remote_bitbang; remote_bitbang host 127.0.0.1; "
                "remote_bitbang port %d; transport select jtag; "
                "jtag newtap sim cpu -irlen 4 -expected-id 0x4ba00477; "
@@ -45,16 +54,17 @@ class SimulatedJtagOpenocd:
         self.openocd = subprocess.Popen(["openocd", "-c", cfg], stdout=self.log,
                                         stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self.openocd.poll() is not None:
-                break
+        while time.monotonic() < deadline and self.openocd.poll() is None:
             with open(self.log_path) as f:
                 text = f.read()
             if "Cortex-M3 r2p1 processor detected" in text and \
-                    "for tcl connections" in text:
-                return
+                    listening(self.tcl_port, self.openocd.pid):
+                return True
             time.sleep(0.05)
         self.stop()
+        with open(self.log_path) as f:
+            if "Address already in use" in f.read():
+                return False
         raise RuntimeError("openocd did not examine the simulated target:\n" +
                            open(self.log_path).read())
 
@@ -86,8 +96,11 @@ class SimulatedJtagOpenocd:
         for p in (self.openocd, self.sim):
             if p is not None:
                 p.wait(timeout=10)
-        if self.openocd is not None:
+        if self.sim is not None:
+            self.sim.stdout.close()
+        if self.log is not None:
             self.log.close()
+            self.log = None
 
 
 @pytest.fixture
