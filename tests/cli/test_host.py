@@ -143,16 +143,19 @@ def test_diff_names_the_leaking_owner(mkdump, workdir):
 
 
 def write_ihex(data, base, path):
-    lines, upper = [], None
-    for off in range(0, len(data), 16):
+    """Type 00/04/01 records of at most 16 bytes that never cross a 64 KiB
+    boundary (inside a record the offset wraps, as objcopy never lets it)."""
+    lines, upper, off = [], None, 0
+    while off < len(data):
         addr = base + off
+        n = min(16, len(data) - off, 0x10000 - (addr & 0xFFFF))
         if addr >> 16 != upper:
             upper = addr >> 16
             rec = bytes([2, 0, 0, 4, upper >> 8 & 0xFF, upper & 0xFF])
             lines.append(":" + (rec + bytes([-sum(rec) & 0xFF])).hex().upper())
-        chunk = data[off:off + 16]
-        rec = bytes([len(chunk), addr >> 8 & 0xFF, addr & 0xFF, 0]) + chunk
+        rec = bytes([n, addr >> 8 & 0xFF, addr & 0xFF, 0]) + data[off:off + n]
         lines.append(":" + (rec + bytes([-sum(rec) & 0xFF])).hex().upper())
+        off += n
     lines.append(":00000001FF")
     path.write_text("\r\n".join(lines) + "\r\n")
 
