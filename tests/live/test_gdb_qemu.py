@@ -46,7 +46,7 @@ def test_gdb_qemu_unaligned_odd_reads(qemu_mini, tmp_path):
 
 def test_gdb_qemu_halted_snapshot_is_stable(qemu_mini, tmp_path):
     run_until_ready(qemu_mini, tmp_path)
-    r = probe("gdb", qemu_mini.target, "--reread", "--gap-ms", 30, "0x%x:1024" % CHURN)
+    r = probe("gdb", qemu_mini.target, "--reread", "--gap-ms", 100, "0x%x:1024" % CHURN)
     assert r.rc == 0, r.err
     assert "range 0x%x stable" % CHURN in r.out
 
@@ -54,7 +54,7 @@ def test_gdb_qemu_halted_snapshot_is_stable(qemu_mini, tmp_path):
 def test_gdb_qemu_no_halt_reports_torn_snapshot(qemu_mini, tmp_path):
     run_until_ready(qemu_mini, tmp_path)
     # the target runs while heapview decodes (--gap-ms) and rewrites CHURN
-    r = probe("gdb", qemu_mini.target, "--no-halt", "--reread", "--gap-ms", 30,
+    r = probe("gdb", qemu_mini.target, "--no-halt", "--reread", "--gap-ms", 100,
               "0x%x:1024" % CHURN)
     assert r.rc == 0, r.err
     assert "range 0x%x torn at 0x" % CHURN in r.out, r.out
