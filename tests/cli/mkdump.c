@@ -33,6 +33,22 @@ static uint64_t default_region[DEFAULT_BYTES / 8];
 UMM_HEAP_DEFINE(second_heap, 8192);
 UMM_HEAP_DEFINE(wide_heap, 320 * 1024);
 
+/* An upstream umm_malloc heap, laid out by hand from UPSTREAM-UMM.md (no
+ * upstream code here): found by tools through umm_heap_current. */
+struct upstream_config {
+    void *pheap;
+    size_t heap_size;
+    uint16_t numblocks;
+};
+struct upstream_config umm_heap_current;
+static uint64_t upstream_region[64];   /* 64 blocks of 8 bytes */
+
+static void up_block(unsigned i, uint16_t next, uint16_t prev, uint16_t nfree, uint16_t pfree)
+{
+    uint16_t *b = (uint16_t *)(void *)&upstream_region[i];
+    b[0] = next, b[1] = prev, b[2] = nfree, b[3] = pfree;
+}
+
 struct live {
     void *ptr;
     size_t size;
@@ -243,6 +259,18 @@ int main(int argc, char **argv)
                 umm_multi_free(&wide_heap, q);
             }
         }
+    } else if (strcmp(sc, "upstream") == 0) {
+        /* block 1: used, 3 blocks; block 4: free to the end marker (63) */
+        up_block(0, 1, 0, 4, 4);
+        up_block(1, 4, 0, 0, 0);
+        up_block(4, 63 | 0x8000, 1, 0, 0);
+        up_block(63, 0, 4, 0, 0);
+        umm_heap_current.pheap = upstream_region;
+        umm_heap_current.heap_size = sizeof upstream_region;
+        umm_heap_current.numblocks = 64;
+        printf("{\"upstream\": %llu}\n", (unsigned long long)(uintptr_t)upstream_region);
+        fflush(stdout);
+        return write_dump(out) < 0;
     } else if (strcmp(sc, "many") == 0) {
         /* The wide heap filled with its smallest blocks, every other one
          * freed: thousands of blocks, free and used alternating. */

@@ -128,6 +128,53 @@ def test_many_blocks(workdir):
     assert h["fragmentation"] > 90
 
 
+def test_upstream_heap_found_through_umm_heap_current(workdir):
+    import subprocess
+    from conftest import MKDUMP_INSTR
+    out = workdir / "upstream.bin"
+    where = json.loads(subprocess.check_output([MKDUMP_INSTR, "upstream", str(out)], text=True))["upstream"]
+    r = heapview("--json", "--upstream", out, MKDUMP_INSTR)
+    assert r.rc == 0, r.err
+    up = heap_named(r.json(), "umm_heap_current")
+    assert up["format"] == "upstream" and up["address"] == where and up["unit_count"] == 64
+    assert [(b["size"], b["state"]) for b in up["blocks"]] == [(24, "used"), (59 * 8, "free")]
+    # without --upstream the heapview heaps alone are reported
+    names = [h["name"] for h in heapview("--json", out, MKDUMP_INSTR).json()["heaps"]]
+    assert "umm_heap_current" not in names
+
+
+def test_colour_on_a_terminal(mkdump):
+    """--color auto colours a TTY (a pseudo-terminal here) unless NO_COLOR."""
+    import os
+    import pty
+    import subprocess
+    from conftest import HEAPVIEW
+    d = mkdump("overrun")
+
+    def on_tty(env):
+        master, slave = pty.openpty()
+        p = subprocess.Popen([HEAPVIEW, str(d.path), d.elf], stdout=slave, stderr=subprocess.DEVNULL,
+                             env=env)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                b = os.read(master, 65536)
+            except OSError:
+                break
+            if not b:
+                break
+            chunks.append(b)
+        p.wait(timeout=30)
+        os.close(master)
+        return b"".join(chunks).decode()
+
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env["TERM"] = "xterm"
+    assert "\033[31m" in on_tty(env)
+    assert "\033[" not in on_tty(dict(env, NO_COLOR="1"))
+
+
 def test_diff_names_the_leaking_owner(mkdump, workdir):
     d = mkdump("leak")
     a, b = f"{d.path}.1", f"{d.path}.2"
