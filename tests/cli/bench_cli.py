@@ -46,6 +46,13 @@ def main():
     print(f"bench-cli: analysis (heapview check): best {best * 1000:.0f} ms, median {median * 1000:.0f} ms, "
           f"peak RSS {rss / 2**20:.1f} MiB = {rss / size:.2f}x the dump")
     print(f"bench-cli: --json of every block: {json_secs * 1000:.0f} ms, peak RSS {json_rss / 2**20:.1f} MiB")
+    if os.path.exists("/usr/bin/valgrind"):
+        r = subprocess.run(["/usr/bin/valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *args],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        ir = [l.split()[-1] for l in r.stderr.splitlines() if "Collected" in l]
+        if ir:
+            print(f"bench-cli: analysis instructions (callgrind): {int(ir[-1]):,} "
+                  f"({int(ir[-1]) / blocks:.0f} per block)")
     ok = blocks >= 1_000_000 and median <= TIME_BUDGET_S and rss <= RSS_FACTOR * size and h["used_entries"] == truth["live"]
     print(f"bench-cli: budget {TIME_BUDGET_S * 1000:.0f} ms and {RSS_FACTOR:.0f}x: "
           f"{'1 passed, 0 failed' if ok else '0 passed, 1 failed'}")

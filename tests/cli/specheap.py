@@ -16,9 +16,9 @@ def size_class(u, sl=3):
     return ((f - sl) << sl) + (u >> (f - sl))
 
 
-def heapview_heap(address, region_bytes, blocks, flags=0, counters=None, seq_next=0):
+def heapview_heap(address, region_bytes, blocks, flags=0, counters=None, seq_next=0, endian="<"):
     """blocks: list of dicts {units, state ('used'|'free'), requested, seq, owner}; the last
-    block is stretched to the end marker.  Narrow indices, 32-bit pointers, little-endian.
+    block is stretched to the end marker.  Narrow indices, 32-bit pointers, byte order `endian` ("<" or ">").
     Returns (bytes of the region, control block address, unit_count)."""
     assert address % 8 == 0
     P = 4
@@ -45,7 +45,7 @@ def heapview_heap(address, region_bytes, blocks, flags=0, counters=None, seq_nex
     base = ctl_bytes
 
     def put16(off, v):
-        struct.pack_into("<H", mem, off, v)
+        struct.pack_into(endian + "H", mem, off, v)
 
     def unit(i):
         return base + 8 * i
@@ -73,7 +73,7 @@ def heapview_heap(address, region_bytes, blocks, flags=0, counters=None, seq_nex
                 mem[d + 4:unit(s) + 8 * u] = bytes([FREE_FILL]) * (8 * u - 8)
         elif prefix:
             req = b.get("requested", 0)
-            struct.pack_into("<III", mem, d, req, b.get("seq", 0) if flags & F_OWNERS else 0,
+            struct.pack_into(endian + "III", mem, d, req, b.get("seq", 0) if flags & F_OWNERS else 0,
                              b.get("owner", 0) if flags & F_OWNERS else 0)
             mem[d + 12:d + 16] = bytes([CANARY]) * 4
             mem[d + 16 + req:unit(s) + 8 * u] = bytes([CANARY]) * (unit(s) + 8 * u - d - 16 - req)
@@ -88,12 +88,12 @@ def heapview_heap(address, region_bytes, blocks, flags=0, counters=None, seq_nex
             put16(unit(m) + 4, members[k + 1] if k + 1 < len(members) else 0)
             put16(unit(m) + 6, members[k - 1] if k else 0)
     summary = sum(1 << w for w, v in enumerate(words) if v)
-    struct.pack_into("<I", mem, bitmap_off, summary)
+    struct.pack_into(endian + "I", mem, bitmap_off, summary)
     for w, v in enumerate(words):
-        struct.pack_into("<I", mem, bitmap_off + 4 + 4 * w, v)
-    struct.pack_into("<IBBBBHHIIBBHHHBBH", mem, 0, MAGIC, 1, 2, 3, P, flags, ctl_bytes, n, region_bytes,
+        struct.pack_into(endian + "I", mem, bitmap_off + 4 + 4 * w, v)
+    struct.pack_into(endian + "IBBBBHHIIBBHHHBBH", mem, 0, MAGIC, 1, 2, 3, P, flags, ctl_bytes, n, region_bytes,
                      classes, 3, bitmap_off, bins_off, instr_off, prefix, suffix, 0)
-    struct.pack_into("<III", mem, 32, address, 0, address)
+    struct.pack_into(endian + "III", mem, 32, address, 0, address)
     if instr_off:
         used = [b for b in blocks if b["state"] == "used"]
         free = [b for b in blocks if b["state"] == "free"]
@@ -102,8 +102,8 @@ def heapview_heap(address, region_bytes, blocks, flags=0, counters=None, seq_nex
                seq_next, len(used), len(free), sum(b["units"] for b in used), sum(b["units"] for b in free),
                sum(b["units"] for b in free), sum(b["units"] for b in used),
                sum(b.get("requested", 0) for b in used), 0, 0]
-        struct.pack_into("<16I", mem, instr_off, *rec)
-        struct.pack_into("<Q", mem, instr_off + 64, sum(b["units"] ** 2 for b in free))
+        struct.pack_into(endian + "16I", mem, instr_off, *rec)
+        struct.pack_into(endian + "Q", mem, instr_off + 64, sum(b["units"] ** 2 for b in free))
     return bytes(mem), address, n
 
 

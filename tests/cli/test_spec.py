@@ -171,3 +171,23 @@ def test_upstream_alternating_holes_reference_points(tmp_path, bs):
     free = [1] * 200 + [numblocks - 2 - 401]
     assert h["free_entries"] == 201
     assert h["fragmentation"] == 100 - int(sum(f * f for f in free) ** 0.5) * 100 // sum(free)
+
+
+def test_big_endian_heap(tmp_path):
+    """The magic tells the byte order; a big-endian target's heap decodes the same."""
+    blocks = lambda: [dict(units=5, state="used", requested=12, seq=1, owner=0x1234), dict(units=4, state="free"),
+                      dict(units=9, state="used", requested=40, seq=2, owner=0x1234), dict(units=0, state="free")]
+    little, _, _ = specheap.heapview_heap(ADDR, 2048, blocks(), FULL, seq_next=3)
+    big, _, _ = specheap.heapview_heap(ADDR, 2048, blocks(), FULL, seq_next=3, endian=">")
+    assert little != big and big[:4] == b"HMMU"
+    a = run_mem(tmp_path, little, "--json", name="le.bin")
+    b = run_mem(tmp_path, big, "--json", name="be.bin")
+    assert a.rc == b.rc == 0, b.out + b.err
+    assert a.json() == b.json()
+    damaged = bytearray(big)
+    ctl_bytes = int.from_bytes(big[10:12], "big")
+    damaged[ctl_bytes + 8 * 1 + 4 + 16 + 12] = 0     # first byte past block 1's 12 requested
+    r = run_mem(tmp_path, damaged, "--json", name="be-bad.bin")
+    assert r.rc == 1
+    assert [(p["kind"], p["address"]) for p in r.json()["heaps"][0]["problems"]] == \
+        [("overrun", ADDR + ctl_bytes + 8 + 4 + 16 + 12)]
