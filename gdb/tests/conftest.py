@@ -1,6 +1,8 @@
 """Shared fixtures: heap images made by the real allocator (gdb/tests/mkheap.c)."""
 import json
 import os
+import platform
+import shutil
 import subprocess
 import sys
 
@@ -27,7 +29,10 @@ class Capture:
         exe = mkheap(variant)
         if not os.path.exists(exe):
             pytest.fail('%s is missing: build it with make test-gdb' % exe)
-        subprocess.run([exe, scenario, str(outdir)], check=True, timeout=120)
+        # Without address randomisation every run builds the same bytes, so
+        # seeded fuzzing over them is repeatable.
+        norandom = ['setarch', platform.machine(), '-R'] if shutil.which('setarch') else []
+        subprocess.run(norandom + [exe, scenario, str(outdir)], check=True, timeout=120)
         with open(os.path.join(outdir, scenario + '.json'), encoding='utf-8') as f:
             self.record = json.load(f)
         with open(os.path.join(outdir, scenario + '.bin'), 'rb') as f:

@@ -19,6 +19,9 @@
 #include <string.h>
 
 #include "umm_malloc.h"
+#ifdef UMM_INSTRUMENT
+#include "umm_diag.h"
+#endif
 
 #define MAX_LIVE 40000
 #define MAX_HEAPS 2
@@ -38,6 +41,11 @@ struct heap_state {
     struct { const char *kind; void *ptr; uintptr_t address; } damage[4];
     size_t damage_count;
     int upstream;           /* an upstream umm_malloc heap built by hand */
+#ifdef UMM_INSTRUMENT
+    /* The allocator's own view, taken just before the dump. */
+    struct umm_heap_info info;
+    int info_ok, integrity_ok, poison_ok;
+#endif
 };
 
 /*
@@ -194,6 +202,20 @@ static int build(const char *name)
             return -1;
         }
         upstream_build(s);
+#ifdef UMM_INSTRUMENT
+    } else if (strcmp(name, "tagged") == 0) {
+        /* Owners that are tag strings, next to owners that are call sites. */
+        struct heap_state *s = state_new("heap_small", &heap_small);
+        static const char tag[] = "mkheap-tag";
+        for (int i = 0; i < 3; i++) {
+            void *p = umm_multi_malloc_tagged(s->heap, 32, tag);
+            if (p != NULL) {
+                s->live[s->live_count].ptr = p;
+                s->live[s->live_count++].size = 32;
+            }
+            take(s, 48);
+        }
+#endif
     } else if (strcmp(name, "empty") == 0) {
         state_new("heap_small", &heap_small);
     } else if (strcmp(name, "several") == 0) {
@@ -287,6 +309,45 @@ static int build(const char *name)
     return 0;
 }
 
+/* Runs the allocator's own checks and metrics on every heap (instrumented
+ * builds), before the dump, so the dump holds whatever they record. */
+static void allocator_view(void)
+{
+#ifdef UMM_INSTRUMENT
+    for (size_t h = 0; h < state_count; h++) {
+        struct heap_state *s = &states[h];
+        if (s->upstream) {
+            continue;
+        }
+        s->integrity_ok = umm_multi_integrity_check(s->heap);
+        s->poison_ok = umm_multi_poison_check(s->heap);
+        s->info_ok = umm_multi_info(s->heap, &s->info);
+    }
+#endif
+}
+
+static void write_allocator_view(FILE *js, const struct heap_state *s)
+{
+#ifdef UMM_INSTRUMENT
+    if (!s->upstream && s->info_ok) {
+        const struct umm_heap_info *i = &s->info;
+        fprintf(js, "   \"allocator\": {\"integrity\": %s, \"poison\": %s, \"used_entries\": %zu,"
+                    " \"free_entries\": %zu, \"used_bytes\": %zu, \"free_bytes\": %zu,"
+                    " \"largest_free\": %zu, \"largest_alloc\": %zu, \"requested_bytes\": %zu,"
+                    " \"fragmentation\": %d, \"alloc_count\": %lu, \"free_count\": %lu,"
+                    " \"bad_free_count\": %lu, \"corruption_count\": %lu},\n",
+                s->integrity_ok ? "true" : "false", s->poison_ok ? "true" : "false",
+                i->used_entries, i->free_entries, i->used_bytes, i->free_bytes,
+                i->largest_free_bytes, i->largest_alloc_bytes, i->requested_bytes,
+                i->fragmentation_metric, (unsigned long)i->alloc_count, (unsigned long)i->free_count,
+                (unsigned long)i->bad_free_count, (unsigned long)i->corruption_count);
+        return;
+    }
+#endif
+    (void)s;
+    fprintf(js, "   \"allocator\": null,\n");
+}
+
 static int write_files(const char *dir, const char *name)
 {
     char path[4096];
@@ -326,7 +387,9 @@ static int write_files(const char *dir, const char *name)
             fprintf(js, "%s{\"ptr\": %ju, \"size\": %zu, \"usable\": %zu}", i ? ", " : "",
                     (uintmax_t)(uintptr_t)s->live[i].ptr, s->live[i].size, usable);
         }
-        fprintf(js, "],\n   \"freed\": [");
+        fprintf(js, "],\n");
+        write_allocator_view(js, s);
+        fprintf(js, "   \"freed\": [");
         for (size_t i = 0; i < s->freed_count; i++) {
             fprintf(js, "%s%ju", i ? ", " : "", (uintmax_t)(uintptr_t)s->freed[i]);
         }
@@ -365,6 +428,7 @@ int main(int argc, char **argv)
     if (build(argv[1]) != 0) {
         return 2;
     }
+    allocator_view();
     if (write_files(argv[2], argv[1]) != 0) {
         return 2;
     }

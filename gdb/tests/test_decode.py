@@ -203,3 +203,32 @@ def test_image_cut_short_decodes_what_is_there(capture):
     # Every block wholly before the cut is decoded exactly as in the full image.
     whole = [(b.index, b.size, b.free) for b in full.blocks if b.end + 4 <= end]
     assert [(b.index, b.size, b.free) for b in heap.blocks][:len(whole)] == whole
+
+
+BYTE_KINDS = {'header', 'freelist', 'underrun', 'overrun', 'use_after_free', 'control',
+              'unreadable', 'truncated'}
+
+
+@pytest.mark.parametrize('scenario', HEALTHY + ['overrun', 'underrun', 'uaf', 'double_free', 'tagged'])
+def test_allocator_own_view_matches(capture, scenario):
+    """umm_multi_info and the allocator's integrity and poison checks, run by
+    the program just before the dump, against the decoder on the dump."""
+    cap = capture('instr', scenario)
+    for i, h in enumerate(cap.heaps):
+        heap = cap.decode(i)
+        view = h['allocator']
+        m = heap.metrics()
+        for key in ('used_entries', 'free_entries', 'used_bytes', 'free_bytes', 'largest_free',
+                    'largest_alloc', 'fragmentation'):
+            assert m[key] == view[key], key
+        assert heap.requested_bytes == view['requested_bytes']
+        for key in ('alloc_count', 'free_count', 'bad_free_count', 'corruption_count'):
+            assert heap.record[key] == view[key], key
+        damaged = [p for p in heap.problems if p.kind in BYTE_KINDS]
+        assert (view['integrity'] and view['poison']) == (not damaged)
+        if damaged:
+            # The allocator recorded what it found; the decoder found the same
+            # kind in the same block, so it does not repeat it as a record fault.
+            assert heap.last_fault['kind'] in {p.kind for p in damaged}
+            assert heap.last_fault['block'] in {p.block for p in damaged}
+            assert len(heap.problems) == len(damaged)

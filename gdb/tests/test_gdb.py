@@ -62,6 +62,8 @@ def load_record(outdir, scenario):
 def strip_names(doc):
     for h in doc['heaps']:
         h['name'] = None
+        if h['last_fault']:
+            h['last_fault']['owner'] = None
         for b in h['blocks']:
             b['owner_name'] = None
         for p in h['problems']:
@@ -206,3 +208,13 @@ def test_scan_finds_heaps_without_the_list(tmp_path):
     assert sorted(h['address'] for h in doc['heaps']) == sorted(h['ctl'] for h in record['heaps'])
     assert all(h['name'] == 'heap@0x%x' % h['address'] for h in doc['heaps'])
     assert 'umm-walk: scan: cannot read' in stderr
+
+
+def test_tag_owners(tmp_path):
+    outs, _, stderr = run_gdb('instr', 'tagged', tmp_path, ['umm-walk --json', 'umm-top'])
+    doc = json.loads(outs[0])
+    names = [b['owner_name'] for b in doc['heaps'][0]['blocks'] if b['state'] == 'used']
+    # umm_multi_malloc_tagged's tag, quoted as heapview shows tags, beside call sites.
+    assert names.count('"mkheap-tag"') == 3
+    assert len([n for n in names if re.match(r'^\w+\+0x[0-9a-f]+ \(mkheap\.c:%d\)$' % TAKE_LINE, n)]) == 3
+    assert re.search(r'^\s+\d+\s+3\s+96  "mkheap-tag"$', outs[1], re.M)
