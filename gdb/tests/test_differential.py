@@ -104,3 +104,19 @@ def test_upstream_same_as_heapview(tmp_path, seed):
                      '--heap-size', str(len(data))])
     heap = U.decode_upstream(U.ImageReader([(base, bytes(data))]), base, n, 0, len(data))
     assert proc.stdout == U.to_json(U.document([U.heap_document(heap)]))
+
+
+@pytest.mark.parametrize('fault_kind', [11, 32, 33, 0x44D2A000, 0x9A000004, 0xFFFFFFFF])
+def test_garbage_fault_kinds_as_heapview(capture, tmp_path, fault_kind):
+    """A record whose fault kind is not a FORMAT.md kind (found by differential
+    fuzzing): named and ordered as heapview does."""
+    import struct
+    from umm_decode import format_gen as F
+    cap = capture('instr', 'overrun')
+    h = cap.heaps[0]
+    heap = U.decode_heap(cap.reader, h['ctl'])
+    data = bytearray(cap.region_bytes(h))
+    at = h['ctl'] - h['region'] + heap.ctl.instr_off + F.UMM_REC_FAULT_KIND
+    struct.pack_into('<I', data, at, fault_kind)
+    proc = heapview(write_regions(cap, tmp_path, lambda _: bytes(data)))
+    assert proc.stdout == ours(U.ImageReader([(h['region'], bytes(data))]), [h['ctl']])

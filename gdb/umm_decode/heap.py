@@ -72,7 +72,16 @@ def flag_names(flags):
 
 
 def fault_name(kind):
+    """A recorded fault kind's name; heapview's own kinds (32, 33) keep theirs."""
+    if kind == 32:
+        return UNREADABLE
+    if kind == 33:
+        return TRUNCATED
     return FAULT_NAMES.get(kind, 'unknown')
+
+
+def int32(value):
+    return value - (1 << 32) if value & 0x80000000 else value
 
 
 def op_name(op):
@@ -529,7 +538,7 @@ def record_fault(h):
                      % (name, op_name(rec['fault_op']), rec['fault_address'], values,
                         '; allocation by ' if owner else '', owner))
     if pr is not None:
-        pr.rank = kind
+        pr.rank = int32(kind)
     if pr is not None and (rec['fault_owner'] or rec['fault_seq']):
         fb = rec['fault_block']
         pr.culprit = Culprit(fb, h.blocks_base + fb * h.unit_bytes if fb else 0,

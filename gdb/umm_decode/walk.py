@@ -8,6 +8,7 @@ inside the array, and n's header points back (prev(n) == b) or n itself is
 consistent with its successor.  Indices only increase, so the walk ends
 after at most N steps whatever the bytes say.
 """
+import functools
 import struct
 
 from .model import Block, Culprit, Problem
@@ -220,10 +221,21 @@ KIND_RANK = {'header': 1, 'freelist': 2, 'underrun': 3, 'overrun': 4, 'use_after
              'control': 10, UNREADABLE: 32, TRUNCATED: 33}
 
 
+def _compare(x, y):
+    """heapview's problem order: truncation notes last, then by address, then
+    by kind number (as a C int difference, so garbage kinds sort as it does)."""
+    tx, ty = x.kind == TRUNCATED, y.kind == TRUNCATED
+    if tx != ty:
+        return 1 if tx else -1
+    if x.address != y.address:
+        return -1 if x.address < y.address else 1
+    d = (KIND_RANK.get(x.kind, x.rank) - KIND_RANK.get(y.kind, y.rank)) & 0xFFFFFFFF
+    return d - (1 << 32) if d & 0x80000000 else d
+
+
 def sort_problems(heap):
     """Problems in address order, truncation notes last (hv_walk.c)."""
-    heap.problems.sort(key=lambda p: (p.kind == TRUNCATED, p.address,
-                                      KIND_RANK.get(p.kind, getattr(p, 'rank', 0))))
+    heap.problems.sort(key=functools.cmp_to_key(_compare))
 
 
 def add_problem(heap, kind, address, block, message):
