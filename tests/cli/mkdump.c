@@ -326,12 +326,32 @@ int main(int argc, char **argv)
         char *p = alloc_network(48);
         alloc_sensor(16);
         release(p);
-        /* The free block's prev_free link, right after its header. */
-        unsigned prefix = ((const uint8_t *)umm_heap_default.ctl)[UMM_CTL_PREFIX_BYTES];
-        unsigned idx = ((const uint8_t *)umm_heap_default.ctl)[UMM_CTL_INDEX_BYTES];
-        char *links = p - prefix;
-        memset(links + idx, 0x11, idx);
-        fault = "freelist", damaged = links + idx, ptr = p;
+        /* Find the free block that now holds p (free may have merged it
+         * with a neighbour) by walking the narrow heap's next indices, and
+         * break its prev_free link, right after its header. */
+        const uint8_t *ctl = (const uint8_t *)umm_heap_default.ctl;
+        uint16_t ctl_bytes, units;
+        uint32_t unit_count;
+        memcpy(&ctl_bytes, ctl + UMM_CTL_CTL_BYTES, 2);
+        memcpy(&unit_count, ctl + UMM_CTL_UNIT_COUNT, 4);
+        uint8_t *blocks = (uint8_t *)umm_heap_default.ctl + ctl_bytes;
+        char *links = NULL;
+        for (uint32_t i = 0, steps = 0; steps < unit_count; steps++) {
+            uint16_t next;
+            memcpy(&next, blocks + 8 * i, 2);
+            units = (uint16_t)((next & 0x7FFF) - i);
+            if ((next & 0x8000) && (char *)blocks + 8 * i < p && p < (char *)blocks + 8 * (i + units)) {
+                links = (char *)blocks + 8 * i + 4;
+                break;
+            }
+            if ((next & 0x7FFF) <= i)
+                break;
+            i = next & 0x7FFF;
+        }
+        if (!links)
+            return 1;
+        memset(links + 2, 0x11, 2);
+        fault = "freelist", damaged = links + 2, ptr = p;
     } else if (strcmp(sc, "leak") == 0) {
         baseline();
         char path[4096];

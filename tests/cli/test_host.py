@@ -80,7 +80,10 @@ def test_damage_is_found_where_it_was_done(mkdump, scenario, kind):
         assert "alloc_network" in p["message"]
     if kind == "header":
         # The allocation just before the smashed header is blamed.
-        assert p["culprit"]["owner"].startswith("alloc_sensor+0x")
+        before = [b for b in h["blocks"] if b["address"] + b["size"] == p["address"]]
+        assert len(before) == 1 and before[0]["state"] == "used"
+        assert p["culprit"]["address"] == before[0]["address"]
+        assert p["culprit"]["owner"] == before[0]["owner_name"]
     if kind == "double_free":
         assert h["last_fault"]["kind"] == "double_free"
         assert h["last_fault"]["op"] == "free"
