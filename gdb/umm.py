@@ -519,6 +519,12 @@ Usage: umm-block ADDR [--heap ADDR|SYMBOL]"""
             if h.address <= addr < h.blocks_base + h.unit_bytes:
                 gdb.write('0x%x is in the control area of heap %s at 0x%x\n' % (addr, h.name, h.address))
                 return
+            for first, units, kind in h.gaps:
+                lo = h.blocks_base + first * h.unit_bytes
+                if lo <= addr < lo + units * h.unit_bytes:
+                    gdb.write('0x%x is in units %d..%d of heap %s, which could not be decoded (%s): '
+                              'run umm-check\n' % (addr, first, first + units - 1, h.name, kind))
+                    return
         raise gdb.GdbError('umm-block: 0x%x is not inside any heap block' % addr)
 
 

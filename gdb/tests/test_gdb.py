@@ -218,3 +218,17 @@ def test_tag_owners(tmp_path):
     assert names.count('"mkheap-tag"') == 3
     assert len([n for n in names if re.match(r'^\w+\+0x[0-9a-f]+ \(mkheap\.c:%d\)$' % TAKE_LINE, n)]) == 3
     assert re.search(r'^\s+\d+\s+3\s+96  "mkheap-tag"$', outs[1], re.M)
+
+
+def test_umm_block_around_a_smashed_header(tmp_path):
+    run_gdb('rel', 'overrun', tmp_path, [])
+    record, reader = load_record(tmp_path, 'overrun')
+    heap = U.decode_heap(reader, record['heaps'][0]['ctl'])
+    (first, units, kind), = heap.gaps
+    victim = record['heaps'][0]['damage'][0]['ptr']
+    smashed = heap.blocks_base + first * 8 + 4
+    outs, _, stderr = run_gdb('rel', 'overrun', tmp_path,
+                              ['umm-block 0x%x' % victim, 'umm-block 0x%x' % smashed])
+    assert 'after:  units %d..%d (could not be decoded), then block' % (first, first + units - 1) in outs[0]
+    assert 'is in units %d..%d of heap heap_small, which could not be decoded (header)' \
+        % (first, first + units - 1) in outs[1]

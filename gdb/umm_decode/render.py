@@ -165,8 +165,21 @@ def block_text(heap, addr):
         else:
             lines.append('  offset %d into the user data at 0x%x' % (addr - b.user, b.user))
     before, after = heap.neighbours(b)
-    lines.append('  before: %s' % (('block %d: ' % before.index) + describe(heap, before) if before else 'head sentinel'))
-    lines.append('  after:  %s' % (('block %d: ' % after.index) + describe(heap, after) if after else 'end marker'))
+
+    def hole(lo, hi):
+        # Units between two listed blocks are a span the walk could not decode.
+        u0 = (lo - heap.blocks_base) // heap.unit_bytes
+        u1 = (hi - heap.blocks_base) // heap.unit_bytes - 1
+        return 'units %d..%d (could not be decoded), then ' % (u0, u1)
+
+    text = ('block %d: ' % before.index) + describe(heap, before) if before else 'head sentinel'
+    if before is not None and before.end != b.address:
+        text = hole(before.end, b.address) + text
+    lines.append('  before: %s' % text)
+    text = ('block %d: ' % after.index) + describe(heap, after) if after else 'end marker'
+    if after is not None and b.end != after.address:
+        text = hole(b.end, after.address) + text
+    lines.append('  after:  %s' % text)
     for p in heap.problems:
         if p.block == b.index:
             lines.append('  problem: %s: %s' % (p.kind, p.message))
