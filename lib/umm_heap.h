@@ -96,10 +96,23 @@ struct umm_h {
     uint8_t *blocks;     /* unit 0 */
     uint32_t *bitmap;    /* summary word, then class words */
     uint8_t *bins;       /* class heads, index_bytes each */
-    uint32_t free_flag;
-    uint32_t min_units;  /* smallest block: holds header and free links */
     unsigned wide;
 };
+
+/* The free flag is the top bit of `next`: bit 15 narrow, bit 31 wide. */
+static inline uint32_t umm_free_flag(const struct umm_h *restrict h) { return 0x8000u << (h->wide << 4); }
+/* The smallest block holds a header and two free-list links. */
+static inline uint32_t umm_min_units(const struct umm_h *restrict h) { return 1u + h->wide; }
+
+/*
+ * Hot helpers are folded into each public entry point when optimising for
+ * speed, so the heap context lives in registers; -Os builds keep one copy.
+ */
+#if defined(__OPTIMIZE_SIZE__)
+#define UMM_HOT static
+#else
+#define UMM_HOT static inline __attribute__((always_inline))
+#endif
 
 #define UMM_NONE 0xFFFFFFFFu
 
@@ -109,9 +122,11 @@ static inline void umm_h_load(struct umm_h *h, struct umm_ctl *ctl)
     h->blocks = (uint8_t *)ctl + ctl->ctl_bytes;
     h->bitmap = (uint32_t *)(void *)((uint8_t *)ctl + ctl->bitmap_off);
     h->bins = (uint8_t *)ctl + ctl->bins_off;
+#ifdef UMM_EXPERIMENT_NARROW
+    h->wide = 0;
+#else
     h->wide = ctl->index_bytes == 4;
-    h->free_flag = h->wide ? 0x80000000u : 0x8000u;
-    h->min_units = h->wide ? 2u : 1u;
+#endif
 }
 
 static inline unsigned umm_hdr_bytes(const struct umm_h *restrict h) { return h->wide ? 8u : 4u; }
@@ -141,11 +156,11 @@ static inline void blk_set(const struct umm_h *restrict h, uint32_t b, unsigned 
 
 static inline uint32_t blk_next(const struct umm_h *restrict h, uint32_t b)
 {
-    return blk_get(h, b, BLK_NEXT) & ~h->free_flag;
+    return blk_get(h, b, BLK_NEXT) & ~umm_free_flag(h);
 }
 static inline int blk_is_free(const struct umm_h *restrict h, uint32_t b)
 {
-    return (blk_get(h, b, BLK_NEXT) & h->free_flag) != 0;
+    return (blk_get(h, b, BLK_NEXT) & umm_free_flag(h)) != 0;
 }
 static inline uint32_t blk_units(const struct umm_h *restrict h, uint32_t b)
 {

@@ -368,7 +368,7 @@ static int block_check(const struct umm_h *restrict h, uint32_t b, uint32_t prev
     uint32_t n = h->ctl->unit_count;
     uint32_t next = blk_next(h, b);
     uintptr_t at = (uintptr_t)(h->blocks + ((size_t)b << 3));
-    if (next <= b || next > n - 1u || next - b < h->min_units) {
+    if (next <= b || next > n - 1u || next - b < umm_min_units(h)) {
         fault_report(h, UMM_FAULT_HEADER, op, b, at, 0, next);
         return 0;
     }

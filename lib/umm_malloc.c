@@ -22,7 +22,7 @@ umm_heap umm_heap_default;
 
 /* ---- free lists ---------------------------------------------------------- */
 
-static inline __attribute__((always_inline)) void freelist_insert(const struct umm_h *restrict h, uint32_t b, uint32_t units)
+UMM_HOT void freelist_insert(const struct umm_h *restrict h, uint32_t b, uint32_t units)
 {
     unsigned c = umm_class_of(units);
     uint32_t head = bin_get(h, c);
@@ -38,7 +38,7 @@ static inline __attribute__((always_inline)) void freelist_insert(const struct u
     instr_free_added(h, units);
 }
 
-static inline __attribute__((always_inline)) void freelist_remove(const struct umm_h *restrict h, uint32_t b, uint32_t units)
+UMM_HOT void freelist_remove(const struct umm_h *restrict h, uint32_t b, uint32_t units)
 {
     uint32_t next = blk_get(h, b, BLK_NFREE);
     uint32_t prev = blk_get(h, b, BLK_PFREE);
@@ -60,7 +60,7 @@ static inline __attribute__((always_inline)) void freelist_remove(const struct u
 }
 
 /* First class at or above `c` whose list is not empty, or UMM_NONE. */
-static inline __attribute__((always_inline)) unsigned class_find_nonempty(const struct umm_h *restrict h, unsigned c)
+UMM_HOT unsigned class_find_nonempty(const struct umm_h *restrict h, unsigned c)
 {
     unsigned word = c >> 5;
     unsigned words = ((unsigned)h->ctl->class_count + 31u) >> 5;
@@ -80,7 +80,7 @@ static inline __attribute__((always_inline)) unsigned class_find_nonempty(const 
 /* ---- block surgery --------------------------------------------------------- */
 
 /* Links a block of `units` at `b`, between `prev` and the block at b+units. */
-static inline __attribute__((always_inline)) void block_link(const struct umm_h *restrict h, uint32_t b, uint32_t units, uint32_t prev,
+UMM_HOT void block_link(const struct umm_h *restrict h, uint32_t b, uint32_t units, uint32_t prev,
                        uint32_t flag)
 {
     uint32_t next = b + units;
@@ -94,11 +94,11 @@ static inline __attribute__((always_inline)) void block_link(const struct umm_h 
  * block of its own; the freed tail merges with a free successor, since free
  * blocks are never adjacent.
  */
-static inline __attribute__((always_inline)) void block_trim(const struct umm_h *restrict h, uint32_t b, uint32_t units)
+UMM_HOT void block_trim(const struct umm_h *restrict h, uint32_t b, uint32_t units)
 {
     uint32_t end = blk_next(h, b);
     uint32_t tail = b + units;
-    if (end - tail < h->min_units)
+    if (end - tail < umm_min_units(h))
         return;
     if (blk_is_free(h, end)) {
         uint32_t end_units = blk_units(h, end);
@@ -106,28 +106,28 @@ static inline __attribute__((always_inline)) void block_trim(const struct umm_h 
         end += end_units;
     }
     blk_set(h, b, BLK_NEXT, tail);
-    block_link(h, tail, end - tail, b, h->free_flag);
+    block_link(h, tail, end - tail, b, umm_free_flag(h));
     freelist_insert(h, tail, end - tail);
     instr_fill_free(h, tail);
 }
 
 /* Takes free block `b` off its list, marks it used and trims it to `units`. */
-static inline __attribute__((always_inline)) uint32_t block_take(const struct umm_h *restrict h, uint32_t b, uint32_t units)
+UMM_HOT uint32_t block_take(const struct umm_h *restrict h, uint32_t b, uint32_t units)
 {
     uint32_t have = blk_units(h, b);
     freelist_remove(h, b, have);
     blk_set(h, b, BLK_NEXT, b + have);
-    if (have - units >= h->min_units) {
+    if (have - units >= umm_min_units(h)) {
         uint32_t tail = b + units;
         blk_set(h, b, BLK_NEXT, tail);
-        block_link(h, tail, have - units, b, h->free_flag);
+        block_link(h, tail, have - units, b, umm_free_flag(h));
         freelist_insert(h, tail, have - units);
     }
     return b;
 }
 
 /* Block of at least `units`, taken and trimmed; 0 when none fits. */
-static inline __attribute__((always_inline)) uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units)
+UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units)
 {
     unsigned own = umm_class_of(units);
     uint32_t candidate;
@@ -176,18 +176,18 @@ static inline __attribute__((always_inline)) uint32_t alloc_units_core(const str
 }
 
 /* Units for a request of `size` bytes; 0 when it can never fit. */
-static inline __attribute__((always_inline)) uint32_t units_for_size(const struct umm_h *restrict h, size_t size)
+UMM_HOT uint32_t units_for_size(const struct umm_h *restrict h, size_t size)
 {
     size_t limit = (size_t)h->ctl->unit_count << 3;
     if (size >= limit)
         return 0;
     size_t bytes = size + umm_hdr_bytes(h) + umm_prefix(h) + h->ctl->suffix_bytes;
     uint32_t units = (uint32_t)((bytes + 7u) >> 3);
-    return units < h->min_units ? h->min_units : units;
+    return units < umm_min_units(h) ? umm_min_units(h) : units;
 }
 
 /* Frees used block `b`, merging with free neighbours. */
-static inline __attribute__((always_inline)) void block_free_core(const struct umm_h *restrict h, uint32_t b)
+UMM_HOT void block_free_core(const struct umm_h *restrict h, uint32_t b)
 {
     uint32_t next = blk_next(h, b);
     if (blk_is_free(h, next)) {
@@ -202,34 +202,36 @@ static inline __attribute__((always_inline)) void block_free_core(const struct u
         b = prev;
         blk_set(h, next, BLK_PREV, b);
     }
-    blk_set(h, b, BLK_NEXT, next | h->free_flag);
+    blk_set(h, b, BLK_NEXT, next | umm_free_flag(h));
     freelist_insert(h, b, next - b);
     instr_fill_free(h, b);
 }
 
 /* ---- pointers ---------------------------------------------------------------- */
 
+/*
+ * Block index for user pointer `p`, or 0 unless `p` is exactly the user
+ * pointer of a used block whose successor links back to it.  Unsigned
+ * offset arithmetic folds "below the heap" into "past the end".
+ */
+UMM_HOT uint32_t block_of_user_ptr(const struct umm_h *restrict h, const void *p)
+{
+    size_t offset = (size_t)((uintptr_t)p - (uintptr_t)h->blocks - umm_hdr_bytes(h) - umm_prefix(h));
+    uint32_t n = h->ctl->unit_count;
+    if ((offset & 7u) || offset >= ((size_t)(n - 1u) << 3) || offset == 0)
+        return 0;
+    uint32_t b = (uint32_t)(offset >> 3);
+    uint32_t next = blk_get(h, b, BLK_NEXT);
+    /* A free block here is a double free; a next that goes backwards or
+     * off the end is not a header at all. */
+    if ((next & umm_free_flag(h)) || next <= b || next > n - 1u || blk_get(h, next, BLK_PREV) != b)
+        return 0;
+    return b;
+}
+
 uint32_t umm_block_of_ptr_core(const struct umm_h *restrict h, const void *p)
 {
-    const uint8_t *data = (const uint8_t *)p - umm_prefix(h) - umm_hdr_bytes(h);
-    if (data < h->blocks)
-        return 0;
-    size_t offset = (size_t)(data - h->blocks);
-    if (offset & 7u)
-        return 0;
-    size_t b = offset >> 3;
-    uint32_t n = h->ctl->unit_count;
-    if (b == 0 || b >= (size_t)n - 1u)
-        return 0;
-    uint32_t next = blk_get(h, (uint32_t)b, BLK_NEXT);
-    if (next & h->free_flag || next <= b || next > n - 1u)
-        return 0;
-    if (blk_get(h, next, BLK_PREV) != b)
-        return 0;
-    uint32_t prev = blk_get(h, (uint32_t)b, BLK_PREV);
-    if (prev >= b || blk_next(h, prev) != b)
-        return 0;
-    return (uint32_t)b;
+    return block_of_user_ptr(h, p);
 }
 
 struct umm_ctl *umm_heap_of_ptr_core(const void *p)
@@ -346,7 +348,7 @@ static void heap_layout_core(umm_heap *heap, uint8_t *region, size_t size)
         uint32_t last = (uint32_t)units - 1u;
         blk_set(&h, 0, BLK_NEXT, 1);
         blk_set(&h, 0, BLK_PREV, 0);
-        block_link(&h, 1, last - 1u, 0, h.free_flag);
+        block_link(&h, 1, last - 1u, 0, umm_free_flag(&h));
         blk_set(&h, last, BLK_NEXT, 0);
         instr_init(&h);
         freelist_insert(&h, 1, last - 1u);
@@ -403,9 +405,9 @@ void umm_init(void)
  * Loads `h` for `heap`, initialising it first when the build allows; 0 when
  * the heap cannot be used.
  */
-static int heap_ready_core(umm_heap *heap, struct umm_h *h)
+UMM_HOT int heap_ready_core(umm_heap *heap, struct umm_h *h)
 {
-    if (!heap->ctl) {
+    if (__builtin_expect(!heap->ctl, 0)) {
 #if defined(UMM_HANG_IF_UNINITIALIZED)
         for (;;) {
         }
@@ -425,7 +427,7 @@ static int heap_ready_core(umm_heap *heap, struct umm_h *h)
 
 /* ---- the operations ------------------------------------------------------------ */
 
-static void *malloc_core(const struct umm_h *restrict h, size_t size, uintptr_t owner)
+UMM_HOT void *malloc_core(const struct umm_h *restrict h, size_t size, uintptr_t owner)
 {
     if (size == 0)
         return NULL;
@@ -440,15 +442,15 @@ static void *malloc_core(const struct umm_h *restrict h, size_t size, uintptr_t 
 }
 
 /* The block `ptr` names in `h`, or 0 after reporting why it is refused. */
-static uint32_t block_for_free_core(const struct umm_h *restrict h, void *ptr, unsigned op)
+UMM_HOT uint32_t block_for_free_core(const struct umm_h *restrict h, void *ptr, unsigned op)
 {
-    uint32_t b = umm_block_of_ptr_core(h, ptr);
-    if (!b)
+    uint32_t b = block_of_user_ptr(h, ptr);
+    if (__builtin_expect(!b, 0))
         instr_bad_pointer(h, ptr, op);
     return b;
 }
 
-static void free_core(const struct umm_h *restrict h, void *ptr)
+UMM_HOT void free_core(const struct umm_h *restrict h, void *ptr)
 {
     uint32_t b = block_for_free_core(h, ptr, UMM_OP_FREE);
     if (!b || !instr_release(h, b, UMM_OP_FREE))
@@ -456,7 +458,7 @@ static void free_core(const struct umm_h *restrict h, void *ptr)
     block_free_core(h, b);
 }
 
-static void *realloc_core(const struct umm_h *restrict h, void *ptr, size_t size, uintptr_t owner)
+UMM_HOT void *realloc_core(const struct umm_h *restrict h, void *ptr, size_t size, uintptr_t owner)
 {
     if (!ptr)
         return malloc_core(h, size, owner);
@@ -517,7 +519,7 @@ static void *realloc_core(const struct umm_h *restrict h, void *ptr, size_t size
     return user_ptr(h, fresh);
 }
 
-static void *memalign_core(const struct umm_h *restrict h, size_t align, size_t size, uintptr_t owner)
+UMM_HOT void *memalign_core(const struct umm_h *restrict h, size_t align, size_t size, uintptr_t owner)
 {
     if (align <= 8u)
         return malloc_core(h, size, owner);
@@ -528,7 +530,7 @@ static void *memalign_core(const struct umm_h *restrict h, size_t align, size_t 
     /* A lead-in gap must be able to stand as a free block: at worst one
      * alignment step short of a whole one, plus a step when blocks are wider
      * than a unit. */
-    uint32_t slack = step - 1u + (h->min_units > 1u ? step : 0u);
+    uint32_t slack = step - 1u + (umm_min_units(h) > 1u ? step : 0u);
     uint32_t b = units ? alloc_units_core(h, units + slack) : 0;
     if (!b) {
         instr_oom(h);
@@ -536,12 +538,12 @@ static void *memalign_core(const struct umm_h *restrict h, size_t align, size_t 
     }
     uintptr_t user = (uintptr_t)user_ptr(h, b);
     uint32_t gap = (uint32_t)(((align - (user & (align - 1u))) & (align - 1u)) >> 3);
-    if (gap && gap < h->min_units)
+    if (gap && gap < umm_min_units(h))
         gap += step;
     if (gap) {
         /* b's predecessor is used (b was free), so the gap stands alone. */
         uint32_t end = blk_next(h, b);
-        blk_set(h, b, BLK_NEXT, (b + gap) | h->free_flag);
+        blk_set(h, b, BLK_NEXT, (b + gap) | umm_free_flag(h));
         block_link(h, b + gap, end - b - gap, b, 0);
         freelist_insert(h, b, gap);
         instr_fill_free(h, b);
@@ -554,7 +556,7 @@ static void *memalign_core(const struct umm_h *restrict h, size_t align, size_t 
 
 static size_t usable_size_core(const struct umm_h *restrict h, void *ptr)
 {
-    uint32_t b = umm_block_of_ptr_core(h, ptr);
+    uint32_t b = block_of_user_ptr(h, ptr);
     if (!b)
         return 0;
     return instr_usable_bytes(h, b);
