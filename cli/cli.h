@@ -52,6 +52,7 @@ struct cli_args {
     /* map */
     const char *svg;
     struct opt_num width, rows;
+    int per_block;
     /* top */
     struct opt_num limit;
     /* check */
@@ -97,10 +98,16 @@ void render_json_document(FILE *f, const struct session *s, int with_blocks);
 void render_text_summary(FILE *f, const struct hv_heap *h, int color);
 void render_text_problems(FILE *f, const struct hv_heap *h, int color);
 void render_text_map(FILE *f, const struct hv_heap *h, size_t width, size_t rows, int color);
-int render_svg_map(const char *path, const struct session *s, size_t width, size_t rows);
+/* Cells for the map: width*rows scaled cells, or one per block. *out is
+ * allocated (free it); returns the count or -1. */
+long map_cells_for(const struct hv_heap *h, int per_block, size_t width, size_t rows, struct hv_map_cell **out);
+void render_text_map_cells(FILE *f, const struct hv_heap *h, const struct hv_map_cell *map, long cells,
+                           size_t width, int per_block, int color);
+int render_svg_map(const char *path, const struct session *s, size_t width, size_t rows, int per_block);
 int render_junit(const char *path, const struct session *s, const struct cli_args *a);
-const char *owner_label(const struct session *s, const struct hv_block_info *info, char *buf, size_t len);
-const char *owner_value_label(const struct session *s, int has_owner, uint64_t owner, char *buf, size_t len);
+/* The owner's name ("func+0x1c (file.c:42)", a tag), or NULL. */
+const char *owner_label(const struct session *s, const struct hv_block_info *info);
+const char *owner_value_label(const struct session *s, int has_owner, uint64_t owner);
 
 /* Commands: each returns an exit code. */
 int cmd_report(const struct cli_args *a);

@@ -42,7 +42,7 @@ int cmd_blocks(const struct cli_args *a)
                 if (info.has_seq)
                     snprintf(seq, sizeof seq, "%u", info.seq);
                 if (info.has_owner && info.owner) {
-                    const char *name = owner_label(&s, &info, owner, sizeof owner);
+                    const char *name = owner_label(&s, &info);
                     if (name)
                         snprintf(owner, sizeof owner, "%s", name);
                     else

@@ -81,8 +81,8 @@ int cmd_diff(const struct cli_args *a)
                 printf("  %9s %7s %7s %9s  %s\n", "bytes", "count", "new", "new bytes", "owner");
         }
         for (size_t k = 0; k < nd; k++) {
-            char buf[8], label[64];
-            const char *name = owner_value_label(&sb, d[k].owner != 0, d[k].owner, buf, sizeof buf);
+            char label[64];
+            const char *name = owner_value_label(&sb, d[k].owner != 0, d[k].owner);
             if (a->json) {
                 jw_begin_object_inline(&w, NULL);
                 if (d[k].owner)

@@ -20,7 +20,7 @@ int cmd_map(const struct cli_args *a)
         session_close(&s);
         return EXIT_USAGE;
     }
-    if (a->svg && render_svg_map(a->svg, &s, width, rows) < 0) {
+    if (a->svg && render_svg_map(a->svg, &s, width, rows, a->per_block) < 0) {
         session_close(&s);
         return EXIT_USAGE;
     }
@@ -33,13 +33,10 @@ int cmd_map(const struct cli_args *a)
         jw_begin_array(&w, "maps");
         for (size_t i = 0; i < s.heap_count; i++) {
             const struct hv_heap *h = &s.heaps[i];
-            size_t cells = width * rows;
-            if (h->unit_count && cells > h->unit_count)
-                cells = h->unit_count;
-            struct hv_map_cell *map = calloc(cells ? cells : 1, sizeof *map);
-            if (!map)
+            struct hv_map_cell *map;
+            long n = map_cells_for(h, a->per_block, width, rows, &map);
+            if (n < 0)
                 break;
-            long n = hv_map_cells(h, cells, &map);
             jw_begin_object(&w, NULL);
             jw_str(&w, "name", h->name);
             jw_u64(&w, "address", h->address);
@@ -69,7 +66,10 @@ int cmd_map(const struct cli_args *a)
             printf("heap %s at 0x%llx: fragmentation %u%%, largest free %llu bytes\n", h->name,
                    (unsigned long long)h->address, h->metrics.fragmentation,
                    (unsigned long long)h->metrics.largest_free);
-            render_text_map(stdout, h, width, rows, color);
+            struct hv_map_cell *map;
+            long n = map_cells_for(h, a->per_block, width, rows, &map);
+            render_text_map_cells(stdout, h, map, n, width, a->per_block, color);
+            free(map);
         }
     }
     rc = session_problem_count(&s) ? EXIT_PROBLEMS : EXIT_HEALTHY;

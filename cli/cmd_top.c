@@ -45,8 +45,7 @@ int cmd_top(const struct cli_args *a)
             printf("  %10s %7s %10s  %s\n", "bytes", "count", "requested", "owner");
         }
         for (size_t k = 0; k < n && k < limit; k++) {
-            char buf[8];
-            const char *name = owner_value_label(&s, stats[k].owner != 0, stats[k].owner, buf, sizeof buf);
+            const char *name = owner_value_label(&s, stats[k].owner != 0, stats[k].owner);
             if (a->json) {
                 jw_begin_object_inline(&w, NULL);
                 if (stats[k].owner)

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "opts.h"
+#include "tui/tui.h"
 
 #define OFF(field) offsetof(struct cli_args, field)
 
@@ -40,6 +41,7 @@ static const struct opt map_opts[] = {
     { "svg", OPT_STRING, OFF(svg), "FILE", "write the map as SVG to FILE", 0 },
     { "width", OPT_NUM, OFF(width), "N", "cells per row (default 64)", 0 },
     { "rows", OPT_NUM, OFF(rows), "N", "rows (default 16)", 0 },
+    { "per-block", OPT_FLAG, OFF(per_block), NULL, "one cell per block (and per undecodable span)", 0 },
     { 0 },
 };
 static const struct opt top_opts[] = {
@@ -97,6 +99,8 @@ int main(int argc, char **argv)
         printf("heapview %s\n", HEAPVIEW_VERSION);
         return EXIT_HEALTHY;
     }
+    if (strcmp(argv[1], "tui") == 0)
+        return cmd_tui(argc - 2, argv + 2);
     const struct command *cmd = &commands[0];
     int first = 1;
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {

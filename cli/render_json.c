@@ -4,21 +4,17 @@
 #include "cli.h"
 #include "umm_format.h"
 
-const char *owner_value_label(const struct session *s, int has_owner, uint64_t owner, char *buf, size_t len)
+const char *owner_value_label(const struct session *s, int has_owner, uint64_t owner)
 {
     if (!has_owner || owner == 0)
         return NULL;
-    const char *name = hv_namer_name((void *)&s->namer, owner);
-    if (name)
-        return name;
-    (void)buf;
-    (void)len;
-    return NULL;
+    /* the namer caches; its table is the only thing that changes */
+    return hv_namer_name((void *)&s->namer, owner);
 }
 
-const char *owner_label(const struct session *s, const struct hv_block_info *info, char *buf, size_t len)
+const char *owner_label(const struct session *s, const struct hv_block_info *info)
 {
-    return owner_value_label(s, info->has_owner, info->owner, buf, len);
+    return owner_value_label(s, info->has_owner, info->owner);
 }
 
 static void json_problem(struct jw *w, const struct hv_problem *p)
@@ -101,7 +97,7 @@ static void json_heap(struct jw *w, const struct session *s, const struct hv_hea
             jw_u64(w, "found", r->fault_found);
             jw_u64(w, "seq", r->fault_seq);
             char buf[24];
-            const char *name = owner_value_label(s, 1, r->fault_owner, buf, sizeof buf);
+            const char *name = owner_value_label(s, 1, r->fault_owner);
             if (name)
                 jw_str(w, "owner", name);
             else if (r->fault_owner) {
@@ -144,8 +140,7 @@ static void json_heap(struct jw *w, const struct session *s, const struct hv_hea
                 jw_u64(w, "owner", info.owner);
             else
                 jw_null(w, "owner");
-            char buf[8];
-            jw_str(w, "owner_name", owner_label(s, &info, buf, sizeof buf));
+            jw_str(w, "owner_name", owner_label(s, &info));
             jw_end_object(w);
         }
         jw_end_array(w);

@@ -36,13 +36,22 @@ static void xml_text(FILE *f, const char *s)
     }
 }
 
-int render_svg_map(const char *path, const struct session *s, size_t width, size_t rows)
+int render_svg_map(const char *path, const struct session *s, size_t width, size_t rows, int per_block)
 {
     const unsigned cell = 10, pad = 10, title = 22;
     FILE *f = fopen(path, "w");
     if (!f) {
         fprintf(stderr, "heapview: cannot write '%s': %s\n", path, strerror(errno));
         return -1;
+    }
+    /* per block: as many rows as the largest heap needs */
+    if (per_block) {
+        rows = 1;
+        for (size_t i = 0; i < s->heap_count; i++) {
+            size_t n = s->heaps[i].block_count + s->heaps[i].gap_count;
+            if ((n + width - 1) / width > rows)
+                rows = (n + width - 1) / width;
+        }
     }
     size_t panel_h = title + rows * cell + pad;
     size_t total_w = 2 * pad + width * cell, total_h = pad + s->heap_count * panel_h + 20;
@@ -51,13 +60,10 @@ int render_svg_map(const char *path, const struct session *s, size_t width, size
                "font-family=\"monospace\" font-size=\"12\">\n", total_w, total_h);
     for (size_t i = 0; i < s->heap_count; i++) {
         const struct hv_heap *h = &s->heaps[i];
-        size_t cells = width * rows;
-        if (h->unit_count && cells > h->unit_count)
-            cells = h->unit_count;
-        struct hv_map_cell *map = calloc(cells ? cells : 1, sizeof *map);
-        if (!map)
+        struct hv_map_cell *map;
+        long n = map_cells_for(h, per_block, width, rows, &map);
+        if (n < 0)
             break;
-        long n = hv_map_cells(h, cells, &map);
         size_t y0 = pad + i * panel_h;
         fprintf(f, "<text x=\"%u\" y=\"%zu\">heap ", pad, y0 + 14);
         xml_text(f, h->name);

@@ -99,27 +99,37 @@ static const char *cell_color(int kind)
     }
 }
 
-void render_text_map(FILE *f, const struct hv_heap *h, size_t width, size_t rows, int color)
+long map_cells_for(const struct hv_heap *h, int per_block, size_t width, size_t rows, struct hv_map_cell **out)
 {
-    if (width == 0)
-        width = 64;
-    if (rows == 0)
-        rows = 4;
+    *out = NULL;
+    if (per_block)
+        return hv_map_cells(h, 0, out);
     size_t cells = width * rows;
     if (h->unit_count && cells > h->unit_count)
         cells = h->unit_count;
     if (cells == 0)
+        return 0;
+    *out = calloc(cells, sizeof **out);
+    if (!*out)
+        return -1;
+    return hv_map_cells(h, cells, out);
+}
+
+void render_text_map_cells(FILE *f, const struct hv_heap *h, const struct hv_map_cell *map, long cells,
+                           size_t width, int per_block, int color)
+{
+    if (cells <= 0 || width == 0)
         return;
-    struct hv_map_cell *map = calloc(cells, sizeof *map);
-    if (!map)
-        return;
-    hv_map_cells(h, cells, &map);
-    uint64_t per = map[0].units ? map[0].units : 1;
-    fprintf(f, "  map: one cell = %llu unit%s (%llu bytes); # used  + mostly used  - mostly free  . free  "
-               "! problem\n", (unsigned long long)per, per == 1 ? "" : "s",
-            (unsigned long long)per * h->unit_bytes);
+    if (per_block) {
+        fprintf(f, "  map: one cell per block (%ld); # used  . free  ! problem\n", cells);
+    } else {
+        uint64_t per = map[0].units ? map[0].units : 1;
+        fprintf(f, "  map: one cell = %llu unit%s (%llu bytes); # used  + mostly used  - mostly free  . free  "
+                   "! problem\n", (unsigned long long)per, per == 1 ? "" : "s",
+                (unsigned long long)per * h->unit_bytes);
+    }
     int last = -1;
-    for (size_t i = 0; i < cells; i++) {
+    for (size_t i = 0; i < (size_t)cells; i++) {
         if (i % width == 0)
             fputs("  |", f);
         int kind = map[i].kind;
@@ -129,12 +139,19 @@ void render_text_map(FILE *f, const struct hv_heap *h, size_t width, size_t rows
             last = kind;
         }
         fputc(cell_glyph[kind], f);
-        if (i % width == width - 1 || i == cells - 1) {
+        if (i % width == width - 1 || i == (size_t)cells - 1) {
             if (color)
                 fputs(C_RESET, f);
             last = -1;
             fputs("|\n", f);
         }
     }
+}
+
+void render_text_map(FILE *f, const struct hv_heap *h, size_t width, size_t rows, int color)
+{
+    struct hv_map_cell *map;
+    long n = map_cells_for(h, 0, width ? width : 64, rows ? rows : 4, &map);
+    render_text_map_cells(f, h, map, n, width ? width : 64, 0, color);
     free(map);
 }

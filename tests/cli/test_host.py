@@ -372,6 +372,9 @@ def test_map_svg_and_cells(mkdump, workdir):
     assert sum(c["units"] for c in m["cells"]) == h["unit_count"]
     assert sum(c["used_units"] for c in m["cells"]) * 8 == h["used_bytes"]
     assert sum(c["free_units"] for c in m["cells"]) * 8 == h["free_bytes"]
+    per = heapview("map", "--json", "--per-block", d.path, d.elf).json()["maps"][0]["cells"]
+    assert [(c["first_unit"], c["units"], c["kind"]) for c in per] == \
+        [(b["index"], b["size"] // 8, b["state"]) for b in h["blocks"]]
     svg = workdir / "map.svg"
     r = heapview("map", "--svg", svg, "--width", "32", "--rows", "8", d.path, d.elf)
     assert r.rc == 0, r.err

@@ -1,0 +1,127 @@
+/*
+ * tui_live.c - refreshing `heapview tui` from a live target: stop it, take
+ * a new snapshot, find and decode the heaps again with the analysis core
+ * (as cli/load.c does for the first snapshot), let it run, then swap the
+ * new heaps in.  On any failure the previous snapshot stays on screen and
+ * the reason goes to the status line.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tui_app.h"
+
+static void free_heaps(struct hv_heap *heaps, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        hv_heap_free(&heaps[i]);
+    free(heaps);
+}
+
+static void reason(char *err, size_t errlen, const struct hv_source *src, const char *what)
+{
+    if (src->error[0])
+        snprintf(err, errlen, "%s", src->error);
+    else
+        snprintf(err, errlen, "%s", what);
+}
+
+/* Discovery and decoding into the out parameters; 0 or -1 with err. */
+static int decode_snapshot(struct tui_app *app, struct hv_snapshot *snap, struct hv_discovery *disc,
+                           struct hv_heap **heaps_out, size_t *count_out, char *err, size_t errlen)
+{
+    struct session *s = &app->s;
+    const struct cli_args *a = app->args;
+    if (a->heap_count) {
+        /* heaps given by address: the same ones again */
+        for (size_t i = 0; i < s->disc.count; i++) {
+            const struct hv_heap_ref *r = &s->disc.refs[i];
+            if (hv_discovery_add(disc, r->name, r->format, r->address) < 0) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            disc->refs[disc->count - 1] = *r;
+        }
+    } else if (hv_discover(disc, snap, s->has_elf ? &s->elf : NULL, !a->no_scan, a->upstream) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (disc->count == 0) {
+        reason(err, errlen, s->src, disc->note_count ? disc->notes[0] : "no heap found");
+        return -1;
+    }
+    struct hv_heap *heaps = calloc(disc->count, sizeof *heaps);
+    if (!heaps) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < disc->count; i++) {
+        const struct hv_heap_ref *r = &disc->refs[i];
+        char why[256];
+        int rc;
+        if (r->format == HV_FORMAT_UPSTREAM)
+            rc = hv_decode_upstream(&heaps[i], snap, r->address, r->size, r->numblocks, r->big_endian, r->name,
+                                    &s->dopts, why, sizeof why);
+        else
+            rc = hv_decode_heapview(&heaps[i], snap, r->address, r->name, &s->dopts, why, sizeof why);
+        if (rc < 0) {
+            reason(err, errlen, s->src, why);
+            free_heaps(heaps, i + 1);
+            return -1;
+        }
+    }
+    *heaps_out = heaps;
+    *count_out = disc->count;
+    return 0;
+}
+
+int tui_live_refresh(struct tui_app *app, char *err, size_t errlen)
+{
+    struct session *s = &app->s;
+    struct hv_source *src = s->src;
+    src->error[0] = '\0';
+    if (src->ops->set_halted && src->ops->set_halted(src, 1) < 0) {
+        reason(err, errlen, src, "cannot stop the target");
+        return -1;
+    }
+    struct hv_snapshot snap;
+    struct hv_discovery disc;
+    memset(&disc, 0, sizeof disc);
+    hv_snapshot_init(&snap, src);
+    struct hv_heap *heaps = NULL;
+    size_t count = 0;
+    int rc = decode_snapshot(app, &snap, &disc, &heaps, &count, err, errlen);
+    if (src->ops->set_halted && src->ops->set_halted(src, 0) < 0 && rc == 0) {
+        reason(err, errlen, src, "cannot resume the target");
+        free_heaps(heaps, count);
+        rc = -1;
+    }
+    if (rc < 0) {
+        hv_discovery_free(&disc);
+        hv_snapshot_free(&snap);
+        return -1;
+    }
+    snap.frozen = 1;   /* from now on only what was read while stopped */
+
+    struct tui_heap_view *old_views = app->views;
+    size_t old_view_count = app->view_count;
+    struct hv_heap *old_heaps = s->heaps;
+    size_t old_heap_count = s->heap_count;
+    s->heaps = heaps;
+    s->heap_count = count;
+    if (tui_views_rebuild(app, old_views, old_view_count) < 0) {
+        s->heaps = old_heaps;
+        s->heap_count = old_heap_count;
+        free_heaps(heaps, count);
+        hv_discovery_free(&disc);
+        hv_snapshot_free(&snap);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    tui_views_free(old_views, old_view_count);
+    free_heaps(old_heaps, old_heap_count);
+    hv_discovery_free(&s->disc);
+    s->disc = disc;
+    hv_snapshot_free(&s->snap);
+    s->snap = snap;   /* the namer keeps pointing at s->snap */
+    return 0;
+}
