@@ -11,6 +11,7 @@ A thin layer: memory, symbols and printing come from GDB; decoding, checks
 and rendering are the pure-Python package umm_decode next to this file.
 """
 import os
+import re
 import sys
 
 import gdb
@@ -65,6 +66,7 @@ def _invalidate_symbols(*_):
     MEMORY.clear()
     SYMBOL_CACHE.clear()
     LINE_TABLES.clear()
+    _HEAP_OBJECTS_READY[0] = False
 
 
 for _event, _handler in (('cont', _invalidate), ('stop', _invalidate),
@@ -288,13 +290,13 @@ def find_targets(spec, command, scan=None):
             raise gdb.GdbError('%s: %s' % (command, err)) from None
     head = _value('umm_heap_list')
     if head is not None:
-        names = {}
-        default = _value('umm_heap_default')
-        if default is not None and 'ctl' in _fields(default.type):
-            names[int(default['ctl'])] = 'umm_heap_default'
+        names = _heap_object_names()
         addrs, error = U.follow_heap_list(MEMORY, int(head))
-        targets = [Target('heapview', names.get(a) or _handle_name(a) or 'umm_heap_list[%d]' % i, a)
+        # Heaps in address order, named by the umm_heap object that holds
+        # them when there is one (as heapview names them).
+        targets = [Target('heapview', names.get(a) or 'umm_heap_list[%d]' % i, a)
                    for i, a in enumerate(addrs)]
+        targets.sort(key=lambda t: t.address)
         errors = ['%s: umm_heap_list: %s' % (command, error)] if error else []
         if not targets and not errors:
             errors.append('%s: umm_heap_list is empty: no heap is initialised yet' % command)
@@ -309,25 +311,52 @@ def find_targets(spec, command, scan=None):
                        '(name one with --heap ADDR|SYMBOL)' % command)
 
 
-def _handle_name(ctl):
-    """The UMM_HEAP_DEFINE handle of a heap: its region is NAME_storage and
-    NAME.ctl points back at the control block.  None when that is not so."""
+HEAP_OBJECTS = []     # [expressions] of umm_heap objects; [] until looked up
+_HEAP_OBJECTS_READY = [False]
+
+
+def _heap_object_exprs():
+    """Expressions for every global or static umm_heap object in the program
+    (from the debug info, once per set of object files)."""
+    if _HEAP_OBJECTS_READY[0]:
+        return HEAP_OBJECTS
+    del HEAP_OBJECTS[:]
     try:
-        region = U.read_ctl(MEMORY, ctl).region
-        text = gdb.execute('info symbol 0x%x' % region, to_string=True).strip()
-    except (U.DecodeError, gdb.error):
-        return None
-    sym = text.split(' in section ')[0]
-    if ' ' in sym or not sym.endswith('_storage'):
-        return None
-    name = sym[:-len('_storage')]
-    value = _value(name)
-    try:
-        if value is not None and 'ctl' in _fields(value.type) and int(value['ctl']) == ctl:
-            return name
+        text = gdb.execute('info variables -q -t umm_heap', to_string=True)
     except gdb.error:
-        pass
-    return None
+        text = ''
+    source = None
+    for line in text.splitlines():
+        if line.startswith('File ') and line.endswith(':'):
+            source = line[5:-1]
+            continue
+        m = re.match(r'^\d+:\s+(static\s+)?([\w ]+?)\s+(\w+);$', line.strip())
+        if not m:
+            continue
+        static, name = m.group(1), m.group(3)
+        HEAP_OBJECTS.append("'%s'::%s" % (source, name) if static and source else name)
+    _HEAP_OBJECTS_READY[0] = True
+    return HEAP_OBJECTS
+
+
+def _heap_object_names():
+    """ctl address -> name of the umm_heap object pointing at it; the object at
+    the lowest address wins when several do."""
+    found = []
+    for expr in _heap_object_exprs():
+        value = _value(expr)
+        try:
+            if value is None or 'ctl' not in _fields(value.type):
+                continue
+            ctl = int(value['ctl'])
+            if ctl:
+                found.append((int(value.address), ctl, expr.split('::')[-1]))
+        except gdb.error:
+            continue
+    names = {}
+    for _, ctl, name in sorted(found):
+        names.setdefault(ctl, name)
+    return names
 
 
 def decode(target):
