@@ -46,4 +46,13 @@ test-lib: $(LIBT_BINS)
 	    $(BUILD)/tests/lib/$$v/test_lib || rc=1; \
 	    UMM_STRESS_OPS=$$(case $$v in asan*) echo 4000;; instr-every) echo 3000;; *) echo 20000;; esac) $(BUILD)/tests/lib/$$v/test_stress || rc=1; \
 	    if [ -x $(BUILD)/tests/lib/$$v/test_detect ]; then $(BUILD)/tests/lib/$$v/test_detect || rc=1; fi; \
-	done; exit $$rc
+	done; $(BUILD)/tests/lib/bind/test_bind || rc=1; exit $$rc
+
+# The stdlib bindings: the test program's malloc family is ours.
+LIBT_BIND_FLAGS := -DUMM_BIND_STDLIB -DUMM_DEFAULT_HEAP_BYTES=262144
+$(BUILD)/tests/lib/bind/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(LIBT_BIND_FLAGS) -DVARIANT_NAME='"bind"' $(LIB_INC) -Itests/lib -c $< -o $@
+$(BUILD)/tests/lib/bind/test_bind: $(patsubst %.c,$(BUILD)/tests/lib/bind/%.o,$(LIB_SRCS) $(LIBT_SRCS) tests/lib/test_bind.c)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@
+test-lib: $(BUILD)/tests/lib/bind/test_bind
