@@ -107,9 +107,13 @@ static void live_refresh(struct tui_app *app)
 {
     char err[256];
     if (tui_live_refresh(app, err, sizeof err) < 0) {
-        snprintf(app->live_error, sizeof app->live_error, "%s", err);
+        /* the first error says what happened; later ones are its echo */
+        if (!app->live_error[0])
+            snprintf(app->live_error, sizeof app->live_error, "%s", err);
+        app->failed_refreshes++;
     } else {
         app->live_error[0] = '\0';
+        app->failed_refreshes = 0;
         app->refresh_count++;
         stamp_time(app);
     }

@@ -33,7 +33,8 @@ struct tui_app {
     long interval_ms;
     double next_refresh;             /* monotonic seconds */
     unsigned refresh_count;
-    char live_error[256];
+    char live_error[256];            /* first error since the last good snapshot */
+    unsigned failed_refreshes;
     char refreshed_at[16];
 };
 

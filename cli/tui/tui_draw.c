@@ -363,7 +363,8 @@ static void draw_status(struct tui_app *app, int y, int cols)
         put_line(y + 1, 0, cols, attr, "%s", app->message);
     } else if (app->live && app->live_error[0]) {
         put_line(y + 1, 0, cols, app->color ? COLOR_PAIR(P_ERROR) | A_BOLD : A_BOLD,
-                 "live %s: read error: %s (r: retry)", app->s.dump_names, app->live_error);
+                 "live %s: read error: %s (%u failed, r: retry; showing snapshot %u)", app->s.dump_names,
+                 app->live_error, app->failed_refreshes, app->refresh_count);
     } else if (app->live) {
         put_line(y + 1, 0, cols, A_NORMAL, "live %s: %s  snapshot %u at %s, %zu block%s changed, every %ld ms",
                  app->s.dump_names, app->paused ? "PAUSED (p: resume)" : "refreshing (p: pause, r: now)",
@@ -419,7 +420,7 @@ void tui_draw(struct tui_app *app)
         return;
     }
     int lower = rows >= 36 ? 14 : rows >= 26 ? 11 : 9;
-    int legend_rows = cols >= 150 ? 1 : 2;
+    int legend_rows = cols >= 150 ? 1 : cols >= 96 ? 2 : 3;
     int map_top = 1, map_rows = rows - 3 - lower - legend_rows;
     draw_map(app, map_top, map_rows, cols);
     draw_header(app, cols);

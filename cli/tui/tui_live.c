@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../source/source_live.h"
 #include "tui_app.h"
 
 static void free_heaps(struct hv_heap *heaps, size_t n)
@@ -74,9 +75,33 @@ static int decode_snapshot(struct tui_app *app, struct hv_snapshot *snap, struct
     return 0;
 }
 
+/* After a failed refresh the connection may be dead or out of step: open
+ * a new one to the same target, as cli/load.c opened the first. */
+static int reconnect(struct tui_app *app, char *err, size_t errlen)
+{
+    const struct cli_args *a = app->args;
+    struct hv_live_options opt = { 0 };
+    opt.timeout_ms = a->timeout.set ? (int)(a->timeout.value > 600000 ? 600000 : a->timeout.value) : 5000;
+    opt.halt_policy = a->no_halt ? HV_HALT_POLICY_NO_HALT : HV_HALT_POLICY_HALT;
+    const char *target = a->gdb_remote ? a->gdb_remote : a->openocd;
+    char why[256];
+    struct hv_source *src = a->gdb_remote ? hv_source_gdb_open(target, &opt, why, sizeof why)
+                                          : hv_source_openocd_open(target, &opt, why, sizeof why);
+    if (!src) {
+        snprintf(err, errlen, "%s", why);
+        return -1;
+    }
+    hv_source_close(app->s.src);
+    app->s.src = src;
+    app->s.snap.src = src;   /* frozen: never read through again */
+    return 0;
+}
+
 int tui_live_refresh(struct tui_app *app, char *err, size_t errlen)
 {
     struct session *s = &app->s;
+    if (app->live_error[0] && reconnect(app, err, errlen) < 0)
+        return -1;
     struct hv_source *src = s->src;
     src->error[0] = '\0';
     if (src->ops->set_halted && src->ops->set_halted(src, 1) < 0) {
