@@ -437,3 +437,24 @@ def test_every_command_speaks_json(mkdump):
         assert doc["schema"] == 1 and doc["tool"].startswith("heapview ")
     r = heapview("diff", "--json", a, b, d.elf)
     assert r.json()["schema"] == 1
+
+
+def test_gdb_gcore_of_the_host_process(mkdump, workdir):
+    """A real `gcore` (gdb, PT_LOAD at p_vaddr) of mkdump stopped where it
+    would write its dump gives the same report as the raw dump."""
+    import shutil
+    import subprocess
+    gdb = shutil.which("gdb") or shutil.which("gdb-multiarch")
+    if not gdb:
+        pytest.skip("no gdb")
+    d = mkdump("overrun")
+    core = workdir / "overrun.gcore"
+    r = subprocess.run([gdb, "-batch", "-nx", "-ex", "break write_dump", "-ex", "run", "-ex", f"gcore {core}",
+                        "-ex", "kill", "--args", d.elf, "overrun", str(workdir / "unused.bin")],
+                       capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    if not core.exists():
+        pytest.skip("gdb could not write a core here: " + r.stderr[-300:])
+    a = heapview("--json", d.path, d.elf)
+    b = heapview("--json", core, d.elf)
+    assert a.rc == b.rc == 1, b.err
+    assert a.json() == b.json()
