@@ -247,17 +247,20 @@ long tui_item_at_address(const struct tui_heap_view *v, uint64_t addr)
 
 long tui_problem_item(const struct tui_heap_view *v, const struct hv_problem *p)
 {
-    for (size_t i = 0; i < v->item_count; i++) {
-        if (v->items[i].block >= 0 && p->has_block && v->items[i].first == p->block)
+    /* the block it names, else what holds its address (a damaged span),
+     * else the allocation it blames */
+    for (size_t i = 0; p->has_block && i < v->item_count; i++) {
+        if (v->items[i].block >= 0 && v->items[i].first == p->block)
             return (long)i;
     }
-    if (p->has_culprit) {
-        for (size_t i = 0; i < v->item_count; i++) {
-            if (v->items[i].block >= 0 && v->items[i].first == p->culprit.block)
-                return (long)i;
-        }
+    long at = tui_item_at_address(v, p->address);
+    if (at >= 0)
+        return at;
+    for (size_t i = 0; p->has_culprit && i < v->item_count; i++) {
+        if (v->items[i].block >= 0 && v->items[i].first == p->culprit.block)
+            return (long)i;
     }
-    return tui_item_at_address(v, p->address);
+    return -1;
 }
 
 int tui_view_owners(struct tui_heap_view *v)

@@ -1,0 +1,39 @@
+"""The golden screens of `heapview tui`: each is a firmware capture, a
+terminal size and the keys pressed after the first screen appears.
+tests/tui/golden/NAME.txt holds the screen text they produce;
+regen_golden.py rewrites those files from the current binary, and
+test_golden.py compares."""
+import os
+
+from term import tui
+
+GOLDEN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden")
+
+# name: (firmware, cols, rows, keys, extra options)
+SCREENS = {
+    "healthy": ("sc-healthy", 100, 30, [], []),
+    "healthy-blocks-owners": ("sc-healthy", 100, 30, ["b", "o", "j"], []),
+    "overrun-jump": ("sc-overrun", 100, 30, ["Home", "!", "Enter"], []),
+    "header-smash": ("sc-header-smash", 100, 30, ["Home"], []),
+    "two-heaps-second": ("sc-two-heaps", 100, 30, ["Tab"], []),
+    "help": ("sc-healthy", 100, 30, ["?"], []),
+    "small": ("sc-healthy", 50, 12, [], []),
+}
+
+
+def render(name):
+    fw, cols, rows, keys, extra = SCREENS[name]
+    t = tui(fw, *extra, cols=cols, rows=rows, env={"NO_COLOR": "1"})
+    try:
+        t.wait_for(lambda s: "inspector" in s or "too small" in s, what="first screen")
+        for k in keys:
+            t.keys(k, settle=0.05)
+            t.wait_stable(quiet=0.2)
+        return t.text()
+    finally:
+        t.keys("q")
+        t.close()
+
+
+def golden_path(name):
+    return os.path.join(GOLDEN_DIR, name + ".txt")

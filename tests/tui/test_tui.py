@@ -1,0 +1,293 @@
+"""`heapview tui` in a pseudo-terminal against RAM captures of the scenario
+firmwares.  What the screen shows is checked against `heapview report
+--json` on the same capture (the analysis core's own numbers), and the
+terminal is checked to be restored however the program ends."""
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from term import HEAPVIEW, Term, dump_args, report_json, tui
+
+STATUS = re.compile(r"used (\d+) B in (\d+)  free (\d+) B in (\d+)  largest free (\d+) B  "
+                    r"frag (\d+)%  problems (\d+)")
+HEADER = re.compile(r"heap (\d+)/(\d+) (\S+) @0x([0-9a-f]+)  1 cell = (\d+) (unit|units|block)")
+BLOCK = re.compile(r"^block (\d+) @0x([0-9a-f]+)  (\S+(?: \S+)?)", re.M)
+
+
+def status(text):
+    m = STATUS.search(text)
+    assert m, text
+    return [int(x) for x in m.groups()]
+
+
+def header(text):
+    m = HEADER.search(text)
+    assert m, text
+    return m
+
+
+def inspected(text):
+    m = BLOCK.search(text)
+    assert m, text
+    return int(m.group(1)), int(m.group(2), 16), m.group(3).strip()
+
+
+def map_rows(text):
+    """The map: from the row under the header to the legend."""
+    lines = text.split("\n")
+    end = next(i for i, l in enumerate(lines) if l.startswith("# used"))
+    return lines[1:end]
+
+
+def expect_status(text, h):
+    assert status(text) == [h["used_bytes"], h["used_entries"], h["free_bytes"], h["free_entries"],
+                            h["largest_free"], h["fragmentation"], len(h["problems"])]
+
+
+@pytest.fixture
+def term_list():
+    terms = []
+    yield terms
+    for t in terms:
+        t.close()
+
+
+def start(term_list, fw, *extra, **kw):
+    t = tui(fw, *extra, **kw)
+    term_list.append(t)
+    t.wait_for(lambda s: "inspector" in s or "too small" in s, what="first screen")
+    return t
+
+
+def test_healthy_summary_and_inspector_match_the_report(term_list):
+    doc = report_json("sc-healthy")
+    h = doc["heaps"][0]
+    t = start(term_list, "sc-healthy")
+    text = t.screen()
+    expect_status(text, h)
+    m = header(text)
+    assert m.group(3) == h["name"] and int(m.group(4), 16) == h["address"]
+    # the cursor starts on the first block; stepping right walks the blocks in order
+    blocks = h["blocks"]
+    for b in blocks[:4]:
+        text = t.screen()
+        index, addr, state = inspected(text)
+        assert (index, addr) == (b["index"], b["address"])
+        assert state == b["state"]
+        assert "size %d B" % b["size"] in text
+        if b["state"] == "used":
+            assert "requested %d  seq %d" % (b["requested"], b["seq"]) in text
+            assert "owner " + b["owner_name"] in text
+        t.keys("Right")
+
+
+def test_fit_scale_follows_the_terminal(term_list):
+    """Fit zoom: the smallest power-of-two units per cell that puts the
+    whole unit array on the map rows."""
+    h = report_json("sc-healthy")["heaps"][0]
+    t = start(term_list, "sc-healthy")
+    text = t.screen()
+    rows = len(map_rows(text))
+    upc = 1
+    while -(-h["unit_count"] // upc) > 100 * rows:
+        upc *= 2
+    assert int(header(text).group(5)) == upc
+    # zooming in doubles the detail; the map scrolls with the cursor
+    t.keys("+")
+    assert int(header(t.screen()).group(5)) == max(upc // 2, 1)
+    t.keys("End")
+    index, _, _ = inspected(t.screen()) if BLOCK.search(t.screen()) else (None, None, None)
+    assert "end marker" in t.screen()
+    t.keys("0", "b")
+    assert "1 cell = 1 block" in t.screen()
+    # one cell per block: the map row holds exactly sentinel, blocks, end marker
+    row = map_rows(t.screen())[0].rstrip()
+    assert len(row) == len(h["blocks"]) + 2
+
+
+def test_damaged_heap_problem_list_jumps_to_the_block(term_list):
+    doc = report_json("sc-overrun")
+    h = doc["heaps"][0]
+    p = h["problems"][0]
+    t = start(term_list, "sc-overrun")
+    text = t.screen()
+    expect_status(text, h)
+    assert "problems (1)" in text
+    assert "%s 0x%x: %s" % (p["kind"], p["address"], p["message"][:20]) in text
+    assert "!" in "".join(map_rows(text)) or "@" in "".join(map_rows(text))
+    t.keys("Home")
+    assert "head sentinel" in t.screen()
+    assert "!" in "".join(map_rows(t.screen()))     # poison damage shows in the map
+    t.keys("!", "Enter")
+    text = t.screen()
+    index, addr, state = inspected(text)
+    assert index == p["block"] and state == "poison damaged"
+    assert addr == p["culprit"]["address"]
+    assert "%s at 0x%x" % (p["kind"], p["address"]) in text
+    assert "owner " + p["culprit"]["owner"] in text
+
+
+def test_header_smash_shows_a_corrupt_span(term_list):
+    h = report_json("sc-header-smash")["heaps"][0]
+    p = h["problems"][0]
+    t = start(term_list, "sc-header-smash")
+    text = t.screen()
+    assert "corrupt span @0x%x" % p["address"] in text
+    t.keys("Home")
+    assert "X" in "".join(map_rows(t.screen()))
+
+
+def test_two_heaps_switching(term_list):
+    doc = report_json("sc-two-heaps")
+    heaps = doc["heaps"]
+    assert len(heaps) == 2
+    t = start(term_list, "sc-two-heaps")
+    seen = []
+    for key in ["Tab", "Tab", "]", "["]:
+        text = t.screen()
+        m = header(text)
+        h = [x for x in heaps if x["name"] == m.group(3)][0]
+        assert int(m.group(2)) == 2
+        expect_status(text, h)
+        index, addr, _ = inspected(text)
+        assert addr == h["blocks"][0]["address"]
+        seen.append(m.group(3))
+        t.keys(key)
+    assert seen[0] != seen[1] and seen[0] == seen[2] and seen[1] == seen[3]
+
+
+def test_goto_address_finds_the_block_in_any_heap(term_list):
+    heaps = report_json("sc-two-heaps")["heaps"]
+    t = start(term_list, "sc-two-heaps")
+    for h in heaps:
+        b = h["blocks"][2]
+        t.keys("g")
+        t.literal("0x%x" % (b["address"] + 9))
+        t.keys("Enter")
+        text = t.screen()
+        assert header(text).group(3) == h["name"]
+        assert inspected(text)[:2] == (b["index"], b["address"])
+    t.keys("g")
+    t.literal("0x10")
+    t.keys("Enter")
+    assert "0x10 is in no heap's blocks" in t.screen()
+    t.keys("g")
+    t.literal("zzz")
+    t.keys("Enter")
+    assert "not an address: 'zzz'" in t.screen()
+
+
+def test_owner_selection_highlights_its_blocks(term_list):
+    h = report_json("sc-healthy")["heaps"][0]
+    used = [b for b in h["blocks"] if b["state"] == "used"]
+    owners = {}
+    for b in used:
+        owners.setdefault(b["owner_name"], []).append(b)
+    by_bytes = sorted(owners.items(), key=lambda kv: -sum(b["size"] for b in kv[1]))
+    t = start(term_list, "sc-healthy")
+    t.keys("b", "End")           # one cell per block; the cursor far from the blocks
+    last = h["blocks"][-1]
+    t.keys("o")
+    for k, (name, blocks) in enumerate(by_bytes):
+        text = t.screen()
+        row = map_rows(text)[0]
+        assert "*" in text.split("\n")[[i for i, l in enumerate(text.split("\n"))
+                                          if "owners by live bytes" in l][0] + 1 + k]
+        # the cells under the cursor's neighbour are drawn as '<', not '*'
+        hidden = 1 if last in blocks else 0
+        assert row.count("*") == len(blocks) - hidden, (name, row)
+        for i, b in enumerate(h["blocks"]):
+            cell = row[1 + i]
+            if b in blocks and b is not last:
+                assert cell == "*"
+        t.keys("j")
+    t.keys("c")
+    assert "*" not in map_rows(t.screen())[0]
+
+
+def test_resize_reflows_and_small_terminal_gets_a_message(term_list):
+    h = report_json("sc-healthy")["heaps"][0]
+    t = start(term_list, "sc-healthy")
+    t.resize(50, 12)
+    text = t.wait_text("terminal too small")
+    assert "50x12, need 72x20" in text
+    assert all(len(l) <= 50 for l in text.split("\n"))
+    t.resize(130, 40)
+    text = t.wait_text("inspector")
+    rows = map_rows(text)
+    upc = 1
+    while -(-h["unit_count"] // upc) > 130 * len(rows):
+        upc *= 2
+    assert int(header(text).group(5)) == upc
+    assert max(len(r) for r in rows) == 130
+    assert all(len(l) <= 130 for l in text.split("\n"))
+    expect_status(text, h)
+    t.keys("q")
+    assert t.exit_line() == (0, "same")
+
+
+def test_colour_and_no_color_show_the_same_text(term_list):
+    colour = start(term_list, "sc-overrun")
+    plain = start(term_list, "sc-overrun", env={"NO_COLOR": "1"})
+    assert colour.text() == plain.text()
+    sgr = re.compile(r"\x1b\[([0-9;]*)m")
+    colours = lambda s: {c for m in sgr.findall(s) for c in m.split(";") if re.fullmatch(r"[34][0-7]", c)}
+    assert len(colours(colour.screen(escapes=True))) >= 5
+    assert colours(plain.screen(escapes=True)) == set()
+    mono = start(term_list, "sc-overrun", "--no-color")
+    assert colours(mono.screen(escapes=True)) == set()
+
+
+@pytest.mark.parametrize("how,status", [("q", 0), ("C-c", 130), ("TERM", 143), ("HUP", 129)])
+def test_every_exit_restores_the_terminal(term_list, how, status):
+    t = start(term_list, "sc-healthy")
+    assert t.alternate_on()
+    if how in ("q", "C-c"):
+        t.keys(how)
+    else:
+        os.kill(t.child_pid(), getattr(signal, "SIG" + how))
+    assert t.exit_line() == (status, "same")
+    assert not t.alternate_on()
+    assert t.display("#{cursor_flag}") == "1"
+    assert t.display("#{keypad_cursor_flag}") == "0"
+
+
+def test_crash_restores_the_terminal(term_list):
+    t = start(term_list, "sc-healthy")
+    assert t.alternate_on()
+    os.kill(t.child_pid(), signal.SIGSEGV)
+    rc, stty = t.exit_line()
+    assert rc == 128 + signal.SIGSEGV and stty == "same"
+    assert not t.alternate_on()
+    assert t.display("#{cursor_flag}") == "1"
+
+
+def test_errors_never_start_the_screen(term_list):
+    cwd, files = dump_args("sc-healthy")
+    t = Term([HEAPVIEW, "tui", "missing.bin", files[1]], cwd=cwd)
+    term_list.append(t)
+    rc, stty = t.exit_line()
+    assert (rc, stty) == (2, "same")
+    assert "heapview: cannot read 'missing.bin': " in t.screen()
+    t2 = Term([HEAPVIEW, "tui", "--interval", "5", *files], cwd=cwd)
+    term_list.append(t2)
+    assert t2.exit_line() == (2, "same")
+    assert "heapview: --interval wants milliseconds" in t2.screen()
+    # not a terminal: one line, exit 2
+    r = subprocess.run([HEAPVIEW, "tui", *files], cwd=cwd, capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL, timeout=30)
+    assert r.returncode == 2
+    assert r.stderr == "heapview: the tui needs a terminal on stdin and stdout\n"
+
+
+def test_refresh_keys_on_a_dump_say_so(term_list):
+    t = start(term_list, "sc-healthy")
+    before = t.text()
+    t.keys("r")
+    assert "r refreshes live targets only; this is a dump" in t.screen()
+    t.keys("p", "m")
+    assert t.text() == before
