@@ -11,7 +11,7 @@ A thin layer: memory, symbols and printing come from GDB; decoding, checks
 and rendering are the pure-Python package umm_decode next to this file.
 """
 import os
-import re
+import struct
 import sys
 
 import gdb
@@ -22,6 +22,7 @@ if _here not in sys.path:
 
 import umm_decode as U                      # noqa: E402
 from umm_decode import render               # noqa: E402
+from umm_decode.elfsyms import read_object_symbols  # noqa: E402
 
 
 # ---- memory: cached until the target runs or memory changes -----------------
@@ -66,7 +67,7 @@ def _invalidate_symbols(*_):
     MEMORY.clear()
     SYMBOL_CACHE.clear()
     LINE_TABLES.clear()
-    _HEAP_OBJECTS_READY[0] = False
+    ELF_SYMBOLS.clear()
 
 
 for _event, _handler in (('cont', _invalidate), ('stop', _invalidate),
@@ -311,51 +312,45 @@ def find_targets(spec, command, scan=None):
                        '(name one with --heap ADDR|SYMBOL)' % command)
 
 
-HEAP_OBJECTS = []     # [expressions] of umm_heap objects; [] until looked up
-_HEAP_OBJECTS_READY = [False]
-
-
-def _heap_object_exprs():
-    """Expressions for every global or static umm_heap object in the program
-    (from the debug info, once per set of object files)."""
-    if _HEAP_OBJECTS_READY[0]:
-        return HEAP_OBJECTS
-    del HEAP_OBJECTS[:]
-    try:
-        text = gdb.execute('info variables -q -t umm_heap', to_string=True)
-    except gdb.error:
-        text = ''
-    source = None
-    for line in text.splitlines():
-        if line.startswith('File ') and line.endswith(':'):
-            source = line[5:-1]
-            continue
-        m = re.match(r'^\d+:\s+(static\s+)?([\w ]+?)\s+(\w+);$', line.strip())
-        if not m:
-            continue
-        static, name = m.group(1), m.group(3)
-        HEAP_OBJECTS.append("'%s'::%s" % (source, name) if static and source else name)
-    _HEAP_OBJECTS_READY[0] = True
-    return HEAP_OBJECTS
+ELF_SYMBOLS = {}      # path -> ElfSymbols (or None), per set of object files
 
 
 def _heap_object_names():
-    """ctl address -> name of the umm_heap object pointing at it; the object at
-    the lowest address wins when several do."""
-    found = []
-    for expr in _heap_object_exprs():
-        value = _value(expr)
-        try:
-            if value is None or 'ctl' not in _fields(value.type):
-                continue
-            ctl = int(value['ctl'])
-            if ctl:
-                found.append((int(value.address), ctl, expr.split('::')[-1]))
-        except gdb.error:
-            continue
+    """ctl address -> name of the umm_heap object pointing at it, found as
+    heapview finds them: ELF object symbols of three address-sized fields
+    whose `ctl` is a valid control block; the lowest address wins."""
+    path = gdb.current_progspace().filename
+    if not path:
+        return {}
+    if path not in ELF_SYMBOLS:
+        ELF_SYMBOLS[path] = read_object_symbols(path)
+    syms = ELF_SYMBOLS[path]
+    if syms is None:
+        return {}
+    bias = 0
+    if syms.pie:      # a position-independent executable: where was it loaded?
+        linked = syms.lookup('umm_heap_list')
+        here = _value('&umm_heap_list')
+        if linked is None or here is None:
+            return {}
+        bias = int(here) - linked
+    p = syms.ptr_bytes
+    fmt = syms.endian + ('I' if p == 4 else 'Q')
     names = {}
-    for _, ctl, name in sorted(found):
-        names.setdefault(ctl, name)
+    for addr, size, name in syms.objects:
+        if size != 3 * p:
+            continue
+        try:
+            ctl = struct.unpack(fmt, MEMORY(addr + bias + 2 * p, p))[0]
+        except (gdb.error, gdb.MemoryError, struct.error, OverflowError, ValueError):
+            continue
+        if ctl == 0 or ctl in names:
+            continue
+        try:
+            U.read_ctl(MEMORY, ctl)
+        except U.DecodeError:
+            continue
+        names[ctl] = name
     return names
 
 

@@ -107,3 +107,23 @@ def test_block_text_and_top(capture):
     assert sum(r[2] for r in rows) == heap.metrics()['used_bytes']
     assert sum(r[3] for r in rows) == sum(a['size'] for a in cap.heaps[0]['live'])
     assert render.block_text(heap, heap.address - 100) is None
+
+
+def test_elf_object_symbols(tmp_path):
+    from umm_decode.elfsyms import read_object_symbols
+    from conftest import mkheap
+    syms = read_object_symbols(mkheap('rel'))
+    assert syms.ptr_bytes == 8 and syms.endian == '<'
+    heaps = {name for _, size, name in syms.objects if size == 24}
+    assert {'heap_small', 'heap_second', 'heap_wide', 'heap_bench', 'umm_heap_default'} <= heaps
+    assert syms.lookup('umm_heap_list') is not None
+    # Not ELF, or cut short: no symbols, no exception.
+    junk = tmp_path / 'junk'
+    junk.write_bytes(b'not an elf file')
+    assert read_object_symbols(str(junk)) is None
+    with open(mkheap('rel'), 'rb') as f:
+        head = f.read(200)
+    cut = tmp_path / 'cut'
+    cut.write_bytes(head)
+    assert read_object_symbols(str(cut)) is None
+    assert read_object_symbols(str(tmp_path / 'missing')) is None
