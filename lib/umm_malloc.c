@@ -38,7 +38,8 @@ UMM_HOT void freelist_insert(const struct umm_h *restrict h, uint32_t b, uint32_
     instr_free_added(h, units);
 }
 
-UMM_HOT void freelist_remove(const struct umm_h *restrict h, uint32_t b, uint32_t units)
+/* Unlinks free block `b` from the list of class `c`, its own class. */
+UMM_HOT void freelist_unlink(const struct umm_h *restrict h, uint32_t b, unsigned c)
 {
     uint32_t next = blk_get(h, b, BLK_NFREE);
     uint32_t prev = blk_get(h, b, BLK_PFREE);
@@ -47,7 +48,6 @@ UMM_HOT void freelist_remove(const struct umm_h *restrict h, uint32_t b, uint32_
     if (prev)
         blk_set(h, prev, BLK_NFREE, next);
     else {
-        unsigned c = umm_class_of(units);
         bin_set(h, c, next);
         if (!next) {
             uint32_t *word = &h->bitmap[1 + (c >> 5)];
@@ -56,6 +56,11 @@ UMM_HOT void freelist_remove(const struct umm_h *restrict h, uint32_t b, uint32_
                 h->bitmap[0] &= ~(1u << (c >> 5));
         }
     }
+}
+
+UMM_HOT void freelist_remove(const struct umm_h *restrict h, uint32_t b, uint32_t units)
+{
+    freelist_unlink(h, b, umm_class_of(units));
     instr_free_removed(h, units);
 }
 
@@ -111,18 +116,19 @@ UMM_HOT void block_trim(const struct umm_h *restrict h, uint32_t b, uint32_t uni
     instr_fill_free(h, tail);
 }
 
-/* Takes free block `b` off its list, marks it used and trims it to `units`. */
-UMM_HOT uint32_t block_take(const struct umm_h *restrict h, uint32_t b, uint32_t units)
+/* Takes free block `b` (`have` units, class `c`) off its list, marks it
+ * used and trims it to `units`. */
+UMM_HOT uint32_t block_take(const struct umm_h *restrict h, uint32_t b, uint32_t have, unsigned c, uint32_t units)
 {
-    uint32_t have = blk_units(h, b);
-    freelist_remove(h, b, have);
-    blk_set(h, b, BLK_NEXT, b + have);
+    freelist_unlink(h, b, c);
+    instr_free_removed(h, have);
     if (have - units >= umm_min_units(h)) {
         uint32_t tail = b + units;
         blk_set(h, b, BLK_NEXT, tail);
         block_link(h, tail, have - units, b, umm_free_flag(h));
         freelist_insert(h, tail, have - units);
-    }
+    } else
+        blk_set(h, b, BLK_NEXT, b + have);
     return b;
 }
 
@@ -131,14 +137,26 @@ UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units
 {
     unsigned own = umm_class_of(units);
     uint32_t candidate;
+    /*
+     * Below UMM_FMT_LINEAR_CLASSES a class holds one size: its head is an
+     * exact fit, taken whole.
+     */
+    if (units < UMM_FMT_LINEAR_CLASSES && own < h->ctl->class_count) {
+        candidate = bin_get(h, own);
+        if (candidate) {
+            freelist_unlink(h, candidate, own);
+            instr_free_removed(h, units);
+            blk_set(h, candidate, BLK_NEXT, candidate + units);
+            return candidate;
+        }
+    }
 #if defined(UMM_BEST_FIT)
     /*
-     * Below UMM_FMT_LINEAR_CLASSES a class holds one size, so its head is an
-     * exact fit.  Above, look for the closest fit in the request's own class
-     * (its blocks are within 1/8 of the request) before settling for the
-     * head of a larger class.
+     * Above, look for the closest fit in the request's own class (its
+     * blocks are within 1/8 of the request) before settling for the head of
+     * a larger class.
      */
-    if (units >= UMM_FMT_LINEAR_CLASSES && own < h->ctl->class_count) {
+    else if (own < h->ctl->class_count) {
         uint32_t best = 0, best_units = UMM_NONE;
         candidate = bin_get(h, own);
         for (unsigned seen = 0; candidate && seen < UMM_FIT_SCAN_LIMIT; seen++) {
@@ -152,25 +170,25 @@ UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units
             candidate = blk_get(h, candidate, BLK_NFREE);
         }
         if (best)
-            return block_take(h, best, units);
+            return block_take(h, best, best_units, own, units);
     }
 #endif
     unsigned c = class_find_nonempty(h, umm_fit_class_of(units));
-    if (c != UMM_NONE)
-        return block_take(h, bin_get(h, c), units);
+    if (c != UMM_NONE) {
+        candidate = bin_get(h, c);
+        return block_take(h, candidate, blk_units(h, candidate), c, units);
+    }
 #if defined(UMM_FIRST_FIT)
     /* Only blocks of the request's own class are left that might fit. */
     if (own < h->ctl->class_count) {
         candidate = bin_get(h, own);
         for (unsigned seen = 0; candidate && seen < UMM_FIT_SCAN_LIMIT; seen++) {
-            if (blk_units(h, candidate) >= units)
-                return block_take(h, candidate, units);
+            uint32_t have = blk_units(h, candidate);
+            if (have >= units)
+                return block_take(h, candidate, have, own, units);
             candidate = blk_get(h, candidate, BLK_NFREE);
         }
     }
-#else
-    (void)own;
-    (void)candidate;
 #endif
     return 0;
 }
@@ -571,7 +589,7 @@ void *umm_multi_realloc_owned(umm_heap *heap, void *ptr, size_t size, uintptr_t 
 void *umm_multi_memalign_owned(umm_heap *heap, size_t align, size_t size, uintptr_t owner);
 void *umm_multi_calloc_owned(umm_heap *heap, size_t num, size_t size, uintptr_t owner);
 
-void *umm_multi_malloc_owned(umm_heap *heap, size_t size, uintptr_t owner)
+UMM_HOT void *malloc_entry(umm_heap *heap, size_t size, uintptr_t owner)
 {
     struct umm_h h;
     void *p = NULL;
@@ -585,7 +603,12 @@ void *umm_multi_malloc_owned(umm_heap *heap, size_t size, uintptr_t owner)
     return p;
 }
 
-void *umm_multi_calloc_owned(umm_heap *heap, size_t num, size_t size, uintptr_t owner)
+void *umm_multi_malloc_owned(umm_heap *heap, size_t size, uintptr_t owner)
+{
+    return malloc_entry(heap, size, owner);
+}
+
+UMM_HOT void *calloc_entry(umm_heap *heap, size_t num, size_t size, uintptr_t owner)
 {
     size_t bytes;
     if (__builtin_mul_overflow(num, size, &bytes))
@@ -604,7 +627,12 @@ void *umm_multi_calloc_owned(umm_heap *heap, size_t num, size_t size, uintptr_t 
     return p;
 }
 
-void *umm_multi_realloc_owned(umm_heap *heap, void *ptr, size_t size, uintptr_t owner)
+void *umm_multi_calloc_owned(umm_heap *heap, size_t num, size_t size, uintptr_t owner)
+{
+    return calloc_entry(heap, num, size, owner);
+}
+
+UMM_HOT void *realloc_entry(umm_heap *heap, void *ptr, size_t size, uintptr_t owner)
 {
     struct umm_h h;
     void *p = NULL;
@@ -618,7 +646,12 @@ void *umm_multi_realloc_owned(umm_heap *heap, void *ptr, size_t size, uintptr_t 
     return p;
 }
 
-void *umm_multi_memalign_owned(umm_heap *heap, size_t align, size_t size, uintptr_t owner)
+void *umm_multi_realloc_owned(umm_heap *heap, void *ptr, size_t size, uintptr_t owner)
+{
+    return realloc_entry(heap, ptr, size, owner);
+}
+
+UMM_HOT void *memalign_entry(umm_heap *heap, size_t align, size_t size, uintptr_t owner)
 {
     struct umm_h h;
     void *p = NULL;
@@ -632,7 +665,12 @@ void *umm_multi_memalign_owned(umm_heap *heap, size_t align, size_t size, uintpt
     return p;
 }
 
-void umm_multi_free(umm_heap *heap, void *ptr)
+void *umm_multi_memalign_owned(umm_heap *heap, size_t align, size_t size, uintptr_t owner)
+{
+    return memalign_entry(heap, align, size, owner);
+}
+
+UMM_HOT void free_entry(umm_heap *heap, void *ptr)
 {
     struct umm_h h;
     if (!ptr)
@@ -644,6 +682,11 @@ void umm_multi_free(umm_heap *heap, void *ptr)
         instr_after_op(&h, UMM_OP_FREE);
     }
     UMM_CRITICAL_EXIT(op);
+}
+
+void umm_multi_free(umm_heap *heap, void *ptr)
+{
+    free_entry(heap, ptr);
 }
 
 size_t umm_multi_usable_size(umm_heap *heap, void *ptr)
@@ -662,40 +705,40 @@ size_t umm_multi_usable_size(umm_heap *heap, void *ptr)
 
 void *umm_multi_malloc(umm_heap *heap, size_t size)
 {
-    return umm_multi_malloc_owned(heap, size, UMM_CALLER());
+    return malloc_entry(heap, size, UMM_CALLER());
 }
 void *umm_multi_calloc(umm_heap *heap, size_t num, size_t size)
 {
-    return umm_multi_calloc_owned(heap, num, size, UMM_CALLER());
+    return calloc_entry(heap, num, size, UMM_CALLER());
 }
 void *umm_multi_realloc(umm_heap *heap, void *ptr, size_t size)
 {
-    return umm_multi_realloc_owned(heap, ptr, size, UMM_CALLER());
+    return realloc_entry(heap, ptr, size, UMM_CALLER());
 }
 void *umm_multi_memalign(umm_heap *heap, size_t align, size_t size)
 {
-    return umm_multi_memalign_owned(heap, align, size, UMM_CALLER());
+    return memalign_entry(heap, align, size, UMM_CALLER());
 }
 
 void *umm_malloc(size_t size)
 {
-    return umm_multi_malloc_owned(&umm_heap_default, size, UMM_CALLER());
+    return malloc_entry(&umm_heap_default, size, UMM_CALLER());
 }
 void *umm_calloc(size_t num, size_t size)
 {
-    return umm_multi_calloc_owned(&umm_heap_default, num, size, UMM_CALLER());
+    return calloc_entry(&umm_heap_default, num, size, UMM_CALLER());
 }
 void *umm_realloc(void *ptr, size_t size)
 {
-    return umm_multi_realloc_owned(&umm_heap_default, ptr, size, UMM_CALLER());
+    return realloc_entry(&umm_heap_default, ptr, size, UMM_CALLER());
 }
 void umm_free(void *ptr)
 {
-    umm_multi_free(&umm_heap_default, ptr);
+    free_entry(&umm_heap_default, ptr);
 }
 void *umm_memalign(size_t align, size_t size)
 {
-    return umm_multi_memalign_owned(&umm_heap_default, align, size, UMM_CALLER());
+    return memalign_entry(&umm_heap_default, align, size, UMM_CALLER());
 }
 size_t umm_usable_size(void *ptr)
 {
