@@ -354,13 +354,13 @@ def _heap_object_names():
     return names
 
 
-def decode(target):
+def decode(target, poison=False):
     if target.kind == 'heapview':
         return U.decode_heap(MEMORY, target.address, target.name, symbolize)
     pheap, numblocks, block_bytes, heap_size = target.args
     endian = '>' if _big_endian() else '<'
     return U.decode_upstream(MEMORY, pheap, numblocks, block_bytes, heap_size,
-                             target.name, endian, symbolize=symbolize)
+                             target.name, endian, poison=poison, symbolize=symbolize)
 
 
 def _big_endian():
@@ -370,14 +370,15 @@ def _big_endian():
         return False
 
 
-def decode_all(spec, command, scan=None):
+def decode_all(spec, command, scan=None, poison=False):
     """Decoded heaps; a heap that cannot be decoded is a one-line error on
-    stderr, and the command fails when none could be."""
+    stderr, and the command fails when none could be.  `poison`: upstream
+    heaps were built with UMM_POISON_CHECK."""
     targets, errors = find_targets(spec, command, scan)
     heaps = []
     for target in targets:
         try:
-            heaps.append(decode(target))
+            heaps.append(decode(target, poison))
         except U.DecodeError as err:
             errors.append('%s: heap at 0x%x: %s' % (command, target.address, err))
     if not heaps:
@@ -432,7 +433,7 @@ class Options:
 
 class UmmCommand(gdb.Command):
     name = ''
-    flags = ()
+    flags = ('--poison',)
     valued = ('--heap', '--scan')
     positional = 0
 
@@ -461,9 +462,10 @@ class UmmWalk(UmmCommand):
 Usage: umm-walk [--json] [--heap ADDR|SYMBOL | --scan START:END] [--used|--free] [--min-size N]
 Heaps come from umm_heap_list (or upstream's umm_heap_current); --heap names
 one (a umm_heap object, a control block pointer or address); --scan finds
-control blocks in a memory range without symbols."""
+control blocks in a memory range without symbols; --poison says an upstream
+heap was built with UMM_POISON_CHECK."""
     name = 'umm-walk'
-    flags = ('--json', '--used', '--free')
+    flags = ('--json', '--used', '--free', '--poison')
     valued = ('--heap', '--scan', '--min-size')
 
     def run(self, opts):
@@ -471,7 +473,7 @@ control blocks in a memory range without symbols."""
             raise gdb.GdbError('umm-walk: --used and --free exclude each other')
         state = 'used' if opts.get('--used') else 'free' if opts.get('--free') else None
         min_size = opts.number(self.name, '--min-size', 0)
-        heaps = decode_all(opts.get('--heap'), self.name, opts.get('--scan'))
+        heaps = decode_all(opts.get('--heap'), self.name, opts.get('--scan'), bool(opts.get('--poison')))
         selected = [render.select_blocks(h, state, min_size) for h in heaps]
         if opts.get('--json'):
             filtered = state is not None or min_size > 0
@@ -487,10 +489,10 @@ class UmmInfo(UmmCommand):
     """Summarise the heaps: sizes, metrics, counters, the last recorded fault.
 Usage: umm-info [--json] [--heap ADDR|SYMBOL]"""
     name = 'umm-info'
-    flags = ('--json',)
+    flags = ('--json', '--poison')
 
     def run(self, opts):
-        heaps = decode_all(opts.get('--heap'), self.name, opts.get('--scan'))
+        heaps = decode_all(opts.get('--heap'), self.name, opts.get('--scan'), bool(opts.get('--poison')))
         if opts.get('--json'):
             gdb.write(U.to_json(U.document(U.heap_document(h) for h in heaps)))
             return
@@ -505,7 +507,7 @@ Usage: umm-check [--heap ADDR|SYMBOL]"""
     name = 'umm-check'
 
     def run(self, opts):
-        heaps = decode_all(opts.get('--heap'), self.name, opts.get('--scan'))
+        heaps = decode_all(opts.get('--heap'), self.name, opts.get('--scan'), bool(opts.get('--poison')))
         for h in heaps:
             gdb.write(render.check_text(h))
 
@@ -518,7 +520,7 @@ Usage: umm-map [--heap ADDR|SYMBOL] [--width N]"""
 
     def run(self, opts):
         width = opts.number(self.name, '--width', render.MAP_WIDTH) or render.MAP_WIDTH
-        for h in decode_all(opts.get('--heap'), self.name, opts.get('--scan')):
+        for h in decode_all(opts.get('--heap'), self.name, opts.get('--scan'), bool(opts.get('--poison'))):
             gdb.write(render.map_text(h, width=width))
 
 
@@ -535,7 +537,7 @@ Usage: umm-block ADDR [--heap ADDR|SYMBOL]"""
         if value is None:
             raise gdb.GdbError("umm-block: cannot evaluate '%s'" % opts.args[0])
         addr = int(value) & ((1 << 64) - 1)
-        for h in decode_all(opts.get('--heap'), self.name, opts.get('--scan')):
+        for h in decode_all(opts.get('--heap'), self.name, opts.get('--scan'), bool(opts.get('--poison'))):
             text = render.block_text(h, addr)
             if text is not None:
                 gdb.write(text)
@@ -560,7 +562,7 @@ Usage: umm-top [--heap ADDR|SYMBOL] [--limit N]"""
 
     def run(self, opts):
         limit = opts.number(self.name, '--limit', 20)
-        for h in decode_all(opts.get('--heap'), self.name, opts.get('--scan')):
+        for h in decode_all(opts.get('--heap'), self.name, opts.get('--scan'), bool(opts.get('--poison'))):
             if h.format == 'heapview' and not (h.flag_bits & 0x4):
                 gdb.write('%s: heap %s at 0x%x does not record owners (build with UMM_OWNERS)\n'
                           % (self.name, h.name, h.address), gdb.STDERR)

@@ -183,7 +183,8 @@ def test_before_run_and_after_damage(tmp_path):
 
 def test_upstream_heap_through_umm_heap_current(tmp_path):
     outs, stdout, stderr = run_gdb('rel', 'upstream', tmp_path,
-                                   ['umm-walk --json --heap umm_heap_current', 'umm-check --heap umm_heap_current'])
+                                   ['umm-walk --json --heap umm_heap_current', 'umm-check --heap umm_heap_current',
+                                    'umm-walk --json --poison --heap umm_heap_current'])
     doc = json.loads(outs[0])
     record, reader = load_record(tmp_path, 'upstream')
     h = record['heaps'][0]
@@ -195,6 +196,13 @@ def test_upstream_heap_through_umm_heap_current(tmp_path):
         reader, h['region'], h['region_bytes'] // 8, 8, h['region_bytes'], 'umm_heap_current'))])
     assert doc == offline
     assert ': ok (' in outs[1]
+    # --poison: the decoder expects UMM_POISON_CHECK blocks, which these are not.
+    poisoned = json.loads(outs[2])['heaps'][0]
+    assert poisoned['flags'] == ['poison']
+    assert poisoned['problems'] and all(p['kind'] in ('underrun', 'overrun') for p in poisoned['problems'])
+    assert poisoned['problems'] == U.heap_document(U.decode_upstream(
+        reader, h['region'], h['region_bytes'] // 8, 8, h['region_bytes'], 'umm_heap_current',
+        poison=True))['problems']
 
 
 def test_scan_finds_heaps_without_the_list(tmp_path):
