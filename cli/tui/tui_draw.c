@@ -209,6 +209,13 @@ static void draw_hex(struct tui_app *app, const struct tui_item *it, int y, int 
     uint64_t from = (start & ~(uint64_t)(per_line - 1));
     if (from >= (uint64_t)per_line && start - from < 4)
         from -= (uint64_t)per_line;   /* a little of what comes before */
+    if (it->problem >= 0) {
+        /* damage past the first lines: centre on it */
+        uint64_t bad = h->problems[it->problem].address & ~(uint64_t)(per_line - 1);
+        uint64_t half = (uint64_t)per_line * (uint64_t)(rows / 2);
+        if (bad >= from + (uint64_t)per_line * (uint64_t)rows && bad < end && bad - half > from)
+            from = bad - half;
+    }
     for (int r = 0; r < rows; r++) {
         uint64_t line = from + (uint64_t)r * (uint64_t)per_line;
         move(y + r, x);

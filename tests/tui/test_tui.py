@@ -291,3 +291,56 @@ def test_refresh_keys_on_a_dump_say_so(term_list):
     assert "r refreshes live targets only; this is a dump" in t.screen()
     t.keys("p", "m")
     assert t.text() == before
+
+
+def byte_attrs(line):
+    """[(byte text, set of SGR codes in force)] for the hex bytes of a
+    captured line (capture-pane -e)."""
+    out, codes, i, word = [], set(), 0, ""
+    while i < len(line):
+        m = re.match(r"\x1b\[([0-9;]*)m", line[i:])
+        if m:
+            for c in (m.group(1) or "0").split(";"):
+                if c in ("0", ""):
+                    codes = set()
+                elif c in ("39", "49"):
+                    codes = {x for x in codes if not x.startswith(c[0])}
+                else:
+                    codes.add(c)
+            i += m.end()
+            continue
+        if line[i] == " ":
+            word = ""
+        else:
+            if not word:
+                start_codes = set(codes)
+            word += line[i]
+            if len(word) == 2 and (i + 1 == len(line) or line[i + 1] in " \x1b"):
+                out.append((word, start_codes))
+        i += 1
+    return out[1:] if out and len(out[0][0]) != 2 else out
+
+
+@pytest.mark.parametrize("env,bad,canary", [({}, "41", "33"), ({"NO_COLOR": "1"}, "7", "4")])
+def test_inspector_highlights_canaries_and_the_damaged_byte(term_list, env, bad, canary):
+    h = report_json("sc-overrun")["heaps"][0]
+    p = h["problems"][0]
+    b = [x for x in h["blocks"] if x["address"] == p["culprit"]["address"]][0]
+    user = b["address"] + 4 + 16          # header + prefix (FORMAT.md section 5, 32-bit)
+    assert p["address"] == user + b["requested"]
+    t = start(term_list, "sc-overrun", env=env)
+    line_addr = p["address"] & ~7
+    plain = [l for l in t.lines() if l.startswith("%08x " % line_addr)]
+    assert plain, t.text()
+    esc = [l for l in t.screen(escapes=True).split("\n")
+           if re.sub(r"\x1b\[[0-9;]*m", "", l).startswith("%08x " % line_addr)][0]
+    cells = byte_attrs(esc[esc.index("%08x" % line_addr) + 8:])
+    assert len(cells) == 8, cells
+    for k, (text, codes) in enumerate(cells):
+        addr = line_addr + k
+        if addr == p["address"]:
+            assert text != "a5" and bad in codes, (text, codes)
+        elif p["address"] < addr < b["address"] + b["size"]:
+            assert text == "a5" and canary in codes, (addr, text, codes)
+        else:
+            assert bad not in codes and canary not in codes
