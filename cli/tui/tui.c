@@ -133,9 +133,11 @@ static void move_cells(struct tui_app *app, long cells)
     if (l->cell_count && (size_t)c >= l->cell_count)
         c = (long)l->cell_count - 1;
     size_t i = tui_item_of_cell(v, l, (size_t)c);
-    /* a row move that lands on the same (long) block goes past it */
-    if (i == v->cursor && cells > 0 && i + 1 < v->item_count && (size_t)c > tui_cell_of_item(v, l, i))
-        i = v->cursor;
+    /* a block longer than the move: step past it rather than stay */
+    if (i == v->cursor && cells > 0 && i + 1 < v->item_count)
+        i++;
+    else if (i == v->cursor && cells < 0 && i > 0)
+        i--;
     v->cursor = i;
 }
 

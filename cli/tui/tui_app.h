@@ -35,6 +35,7 @@ struct tui_app {
     unsigned refresh_count;
     char live_error[256];            /* first error since the last good snapshot */
     unsigned failed_refreshes;
+    uint64_t torn_at;                /* --no-halt: memory that changed while read, 0 none */
     char refreshed_at[16];
 };
 

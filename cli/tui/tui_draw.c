@@ -372,6 +372,10 @@ static void draw_status(struct tui_app *app, int y, int cols)
         put_line(y + 1, 0, cols, app->color ? COLOR_PAIR(P_ERROR) | A_BOLD : A_BOLD,
                  "live %s: read error: %s (%u failed, r: retry; showing snapshot %u)", app->s.dump_names,
                  app->live_error, app->failed_refreshes, app->refresh_count);
+    } else if (app->live && app->torn_at) {
+        put_line(y + 1, 0, cols, app->color ? COLOR_PAIR(P_ERROR) | A_BOLD : A_BOLD,
+                 "live %s: snapshot %u is torn: the target changed 0x%llx while it was read (--no-halt)",
+                 app->s.dump_names, app->refresh_count, (unsigned long long)app->torn_at);
     } else if (app->live) {
         put_line(y + 1, 0, cols, A_NORMAL, "live %s: %s  snapshot %u at %s, %zu block%s changed, every %ld ms",
                  app->s.dump_names, app->paused ? "PAUSED (p: resume)" : "refreshing (p: pause, r: now)",

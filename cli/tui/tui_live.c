@@ -75,6 +75,19 @@ static int decode_snapshot(struct tui_app *app, struct hv_snapshot *snap, struct
     return 0;
 }
 
+/* Did the first bytes of any heap change since they were read (the same
+ * check cli/load.c makes on the first snapshot)? */
+static int snapshot_torn(struct hv_source *src, const struct hv_heap *heaps, size_t count, uint64_t *where)
+{
+    for (size_t i = 0; i < count; i++) {
+        const struct hv_heap *h = &heaps[i];
+        size_t len = (size_t)(h->mem.length < 4096 ? h->mem.length : 4096);
+        if (len && h->mem.data && hv_source_reread_compare(src, h->address, len, h->mem.data, where) != 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* After a failed refresh the connection may be dead or out of step: open
  * a new one to the same target, as cli/load.c opened the first. */
 static int reconnect(struct tui_app *app, char *err, size_t errlen)
@@ -115,6 +128,26 @@ int tui_live_refresh(struct tui_app *app, char *err, size_t errlen)
     struct hv_heap *heaps = NULL;
     size_t count = 0;
     int rc = decode_snapshot(app, &snap, &disc, &heaps, &count, err, errlen);
+    /* --no-halt: a running target may change memory while it is read;
+     * re-read each heap's start and decode again when it did */
+    app->torn_at = 0;
+    for (int attempt = 0; rc == 0 && app->args->no_halt && attempt < 3; attempt++) {
+        uint64_t where = 0;
+        if (!snapshot_torn(src, heaps, count, &where))
+            break;
+        if (attempt == 2) {
+            app->torn_at = where;
+            break;
+        }
+        free_heaps(heaps, count);
+        hv_discovery_free(&disc);
+        hv_snapshot_free(&snap);
+        memset(&disc, 0, sizeof disc);
+        hv_snapshot_init(&snap, src);
+        heaps = NULL;
+        count = 0;
+        rc = decode_snapshot(app, &snap, &disc, &heaps, &count, err, errlen);
+    }
     if (src->ops->set_halted && src->ops->set_halted(src, 0) < 0 && rc == 0) {
         reason(err, errlen, src, "cannot resume the target");
         free_heaps(heaps, count);

@@ -100,13 +100,34 @@ def test_fit_scale_follows_the_terminal(term_list):
     t.keys("+")
     assert int(header(t.screen()).group(5)) == max(upc // 2, 1)
     t.keys("End")
-    index, _, _ = inspected(t.screen()) if BLOCK.search(t.screen()) else (None, None, None)
     assert "end marker" in t.screen()
     t.keys("0", "b")
     assert "1 cell = 1 block" in t.screen()
     # one cell per block: the map row holds exactly sentinel, blocks, end marker
     row = map_rows(t.screen())[0].rstrip()
     assert len(row) == len(h["blocks"]) + 2
+
+
+def test_down_moves_one_map_row(term_list):
+    """j/Down: the block under the cell one row below; a block taller than
+    the move is stepped past."""
+    h = report_json("sc-healthy")["heaps"][0]
+    t = start(term_list, "sc-healthy")
+    upc = int(header(t.screen()).group(5))
+    index = inspected(t.screen())[0]
+    for _ in range(4):
+        want_unit = (index // upc + 100) * upc
+        holder = [b for b in h["blocks"] if b["index"] <= want_unit < b["index"] + b["size"] // 8]
+        t.keys("j")
+        now = inspected(t.screen())[0] if BLOCK.search(t.screen()) else None
+        if holder and holder[0]["index"] != index:
+            assert now == holder[0]["index"], (want_unit, now)
+        else:
+            after = [b for b in h["blocks"] if b["index"] > index]
+            assert now == (after[0]["index"] if after else None)
+        if now is None:
+            break
+        index = now
 
 
 def test_damaged_heap_problem_list_jumps_to_the_block(term_list):
