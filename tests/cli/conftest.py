@@ -39,10 +39,13 @@ def heapview(*args, env=None, timeout=60):
 
 @pytest.fixture(scope="session")
 def workdir():
-    d = WORK / "pytest"
+    """A private directory per run: several runs (a developer's and `make
+    test`'s) may share the build tree."""
+    import tempfile
+    WORK.mkdir(parents=True, exist_ok=True)
+    d = Path(tempfile.mkdtemp(prefix="pytest-", dir=WORK))
+    yield d
     shutil.rmtree(d, ignore_errors=True)
-    d.mkdir(parents=True)
-    return d
 
 
 class HostDump:
