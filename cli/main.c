@@ -81,6 +81,7 @@ static void usage(FILE *f)
                "DUMP is a raw image (FILE@ADDR or --base), an Intel HEX file or an ELF core.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "  %-8s %s\n", "tui", "Interactive map, block inspector, problem and owner lists (ncurses).");
     fprintf(f, "\n'heapview COMMAND --help' lists a command's options.\n"
                "exit status: 0 healthy, 1 problems found or a gate failed, 2 usage or unreadable input\n");
 }
