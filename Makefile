@@ -34,7 +34,9 @@ ALL_TARGETS :=
 .PHONY: all test bench demo size install uninstall clean deps
 all: build-all
 
-include $(sort $(wildcard lib/*.mk cli/*.mk gdb/*.mk tests/*.mk tests/*/*.mk bench/*.mk scripts/*.mk))
+# lib/ first: every other fragment builds on its LIB_* variables.
+include $(sort $(wildcard lib/*.mk))
+include $(sort $(wildcard cli/*.mk cli/*/*.mk gdb/*.mk tests/*.mk tests/*/*.mk bench/*.mk scripts/*.mk))
 
 build-all: $(ALL_TARGETS)
 .PHONY: build-all
