@@ -83,8 +83,9 @@ def test_mutants_same_as_heapview(capture, tmp_path, variant, scenario, rounds):
     assert mismatches == [], 'see %s/first-mismatch.*' % tmp_path
 
 
+@pytest.mark.parametrize('poison', [False, True])
 @pytest.mark.parametrize('seed', range(6))
-def test_upstream_same_as_heapview(tmp_path, seed):
+def test_upstream_same_as_heapview(tmp_path, seed, poison):
     rng = random.Random(seed)
     layout = []
     free = False
@@ -92,7 +93,7 @@ def test_upstream_same_as_heapview(tmp_path, seed):
         free = not free if rng.random() < 0.7 else False
         layout.append((rng.randint(1, 9), free))
     n = 2 + sum(u for u, _ in layout)
-    data = bytearray(upstream_image(n, layout))
+    data = bytearray(upstream_image(n, layout, poison=poison))
     if seed >= 3:    # damaged ones too
         for _ in range(seed):
             data[rng.randrange(len(data))] = rng.randrange(256)
@@ -101,8 +102,9 @@ def test_upstream_same_as_heapview(tmp_path, seed):
         f.write(data)
     base = 0x3FFE8000
     proc = heapview(['%s@0x%x' % (path, base), '--upstream', '--heap', '0x%x' % base,
-                     '--heap-size', str(len(data))])
-    heap = U.decode_upstream(U.ImageReader([(base, bytes(data))]), base, n, 0, len(data))
+                     '--heap-size', str(len(data))] + (['--poison'] if poison else []))
+    heap = U.decode_upstream(U.ImageReader([(base, bytes(data))]), base, n, 0, len(data),
+                             poison=poison)
     assert proc.stdout == U.to_json(U.document([U.heap_document(heap)]))
 
 

@@ -7,10 +7,12 @@ import pytest
 import umm_decode as U
 
 
-def upstream_image(n, layout, bs=8):
+def upstream_image(n, layout, bs=8, poison=False):
     """n blocks of bs bytes: block 0 sentinel, `layout` = [(blocks, free)] for
     the real blocks, then the last block.  The free list links the free blocks
-    in address order; block 0 holds its head and tail."""
+    in address order; block 0 holds its head and tail.  With `poison`, each
+    used block holds a UMM_POISON_CHECK allocation: u16 length s + 10, four
+    0xA5, s bytes, four 0xA5 (s leaves 0..2 spare bytes)."""
     buf = bytearray(n * bs)
     idx, prev = 1, 0
     free = []
@@ -19,6 +21,13 @@ def upstream_image(n, layout, bs=8):
         struct.pack_into('<HH', buf, idx * bs, nxt | (0x8000 if is_free else 0), prev)
         if is_free:
             free.append(idx)
+        elif poison and blocks * bs - 4 >= 12:
+            d = idx * bs + 4
+            size = blocks * bs - 4 - 10 - idx % 3
+            struct.pack_into('<H', buf, d, size + 10)
+            buf[d + 2:d + 6] = b'\xa5' * 4
+            buf[d + 6:d + 6 + size] = bytes((idx + i) & 0xFF for i in range(size))
+            buf[d + 6 + size:d + 10 + size] = b'\xa5' * 4
         prev, idx = idx, nxt
     assert idx == n - 1
     struct.pack_into('<HH', buf, idx * bs, 0, prev)
@@ -116,3 +125,24 @@ def test_hand_built_upstream_heap_from_the_c_program(capture):
             (a,) = [a for a in h['live'] if a['ptr'] == b.user]
             assert b.size - 4 == a['size']
     assert [b.size // 8 for b in heap.blocks if b.free][:2] == [5, 10]
+
+
+def test_poisoned_upstream_heap():
+    layout = [(3, False), (2, True), (4, False), (1, True), (5, False)]
+    n = 2 + sum(u for u, _ in layout)
+    data = bytearray(upstream_image(n, layout, poison=True))
+    base = 0x3FFE8000
+    heap = U.decode_upstream(U.ImageReader([(base, bytes(data))]), base, n, 8, len(data), poison=True)
+    assert heap.problems == [] and heap.flags == ['poison']
+    used = [b for b in heap.blocks if not b.free]
+    # Blocks 1, 6, 11: s = blocks * 8 - 14 - index % 3.
+    assert [(b.index, b.requested) for b in used] == [(1, 24 - 14 - 1), (6, 32 - 14 - 0), (11, 40 - 14 - 2)]
+    assert [b.user - b.address for b in used] == [10, 10, 10]
+    assert heap.requested_bytes == sum(b.requested for b in used)
+    # One byte written just past block 1's region: an overrun named after it.
+    first = used[0]
+    data[first.user - base + first.requested] = 0x00
+    heap = U.decode_upstream(U.ImageReader([(base, bytes(data))]), base, n, 8, len(data), poison=True)
+    (p,) = heap.problems
+    assert (p.kind, p.address, p.block) == ('overrun', first.user + first.requested, first.index)
+    assert p.culprit.block == first.index
