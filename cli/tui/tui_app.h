@@ -54,6 +54,9 @@ int tui_live_refresh(struct tui_app *app, char *err, size_t errlen);
  * in err when there is no usable terminal. */
 int tui_term_start(int want_color, int *has_color, char *err, size_t errlen);
 void tui_term_stop(void);
+/* The background for "the terminal's own": -1 where the terminal has
+ * default colours, else black. */
+short tui_term_default_bg(void);
 /* The signal that asked us to stop (SIGINT, SIGTERM, SIGHUP), else 0. */
 int tui_term_stop_signal(void);
 

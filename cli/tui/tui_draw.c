@@ -32,23 +32,24 @@ static void init_pairs(void)
     if (colors_ready)
         return;
     colors_ready = 1;
+    short bg = tui_term_default_bg();
     init_pair(P_USED, COLOR_BLACK, COLOR_GREEN);
-    init_pair(P_MUSED, COLOR_GREEN, -1);
-    init_pair(P_MFREE, COLOR_BLUE, -1);
+    init_pair(P_MUSED, COLOR_GREEN, bg);
+    init_pair(P_MFREE, COLOR_BLUE, bg);
     init_pair(P_FREE, COLOR_WHITE, COLOR_BLUE);
     init_pair(P_META, COLOR_BLACK, COLOR_WHITE);
     init_pair(P_POISON, COLOR_BLACK, COLOR_YELLOW);
     init_pair(P_CORRUPT, COLOR_WHITE, COLOR_RED);
-    init_pair(P_UNREAD, COLOR_RED, -1);
+    init_pair(P_UNREAD, COLOR_RED, bg);
     init_pair(P_CURSOR, COLOR_BLACK, COLOR_CYAN);
-    init_pair(P_NEIGH, COLOR_CYAN, -1);
+    init_pair(P_NEIGH, COLOR_CYAN, bg);
     init_pair(P_OWNER, COLOR_BLACK, COLOR_MAGENTA);
-    init_pair(P_CHANGED, COLOR_YELLOW, -1);
-    init_pair(P_CANARY, COLOR_YELLOW, -1);
+    init_pair(P_CHANGED, COLOR_YELLOW, bg);
+    init_pair(P_CANARY, COLOR_YELLOW, bg);
     init_pair(P_BAD, COLOR_WHITE, COLOR_RED);
     init_pair(P_BAR, COLOR_BLACK, COLOR_CYAN);
-    init_pair(P_DIM, COLOR_BLUE, -1);
-    init_pair(P_ERROR, COLOR_RED, -1);
+    init_pair(P_DIM, COLOR_BLUE, bg);
+    init_pair(P_ERROR, COLOR_RED, bg);
 }
 
 static chtype cell_attr(const struct tui_app *app, int cls, int mark)

@@ -26,6 +26,7 @@ static int have_termios;
 static char restore_seq[256];
 static size_t restore_len;
 static SCREEN *screen;
+static short default_bg = -1;
 
 static void on_stop(int sig)
 {
@@ -112,7 +113,7 @@ int tui_term_start(int want_color, int *has_color, char *err, size_t errlen)
     *has_color = 0;
     if (want_color && has_colors() && start_color() == OK) {
         *has_color = 1;
-        use_default_colors();
+        default_bg = use_default_colors() == OK ? -1 : COLOR_BLACK;
     }
     return 0;
 }
@@ -134,6 +135,11 @@ void tui_term_stop(void)
     signal(SIGFPE, SIG_DFL);
     signal(SIGILL, SIG_DFL);
     signal(SIGABRT, SIG_DFL);
+}
+
+short tui_term_default_bg(void)
+{
+    return default_bg;
 }
 
 int tui_term_stop_signal(void)

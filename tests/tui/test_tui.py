@@ -261,6 +261,9 @@ def test_colour_and_no_color_show_the_same_text(term_list):
     assert colours(plain.screen(escapes=True)) == set()
     mono = start(term_list, "sc-overrun", "--no-color")
     assert colours(mono.screen(escapes=True)) == set()
+    vt100 = start(term_list, "sc-overrun", env={"TERM": "vt100"})   # a terminal without colour
+    assert colours(vt100.screen(escapes=True)) == set()
+    assert vt100.text() == plain.text()
 
 
 @pytest.mark.parametrize("how,status", [("q", 0), ("C-c", 130), ("TERM", 143), ("HUP", 129)])
