@@ -51,7 +51,7 @@ bench-gdb: $(GDB_FORMAT_PY) $(GDB_BUILD)/mkheap-rel
 GDB_INSTALL_DIR = $(DESTDIR)$(PREFIX)/share/heapview/gdb
 install-gdb: $(GDB_FORMAT_PY)
 	install -d $(GDB_INSTALL_DIR) $(GDB_INSTALL_DIR)/umm_decode
-	install -m 644 gdb/umm.py $(GDB_INSTALL_DIR)/umm.py
+	install -m 644 gdb/umm.py gdb/README.md $(GDB_INSTALL_DIR)/
 	install -m 644 $(sort $(GDB_PKG_PY) $(GDB_FORMAT_PY)) $(GDB_INSTALL_DIR)/umm_decode/
 	printf '%s\n' '# heapview GDB commands: add this line to ~/.gdbinit' \
 		'source $(PREFIX)/share/heapview/gdb/umm.py' > $(GDB_INSTALL_DIR)/heapview.gdbinit

@@ -240,3 +240,18 @@ def test_umm_block_around_a_smashed_header(tmp_path):
     assert 'after:  units %d..%d (could not be decoded), then block' % (first, first + units - 1) in outs[0]
     assert 'is in units %d..%d of heap heap_small, which could not be decoded (header)' \
         % (first, first + units - 1) in outs[1]
+
+
+def test_readme_examples(tmp_path):
+    """Every `(gdb)` example in gdb/README.md runs, on a heap with owners, and
+    prints output without an error."""
+    with open(os.path.join(GDB_DIR, 'README.md'), encoding='utf-8') as f:
+        examples = [line.strip()[len('(gdb) '):] for line in f if line.strip().startswith('(gdb) ')]
+    commands = [c for c in examples if c.startswith('umm-')]
+    assert len(commands) >= 6
+    outs, stdout, stderr = run_gdb('instr', 'several', tmp_path, commands)
+    assert len(outs) == len(commands)
+    for command, out in zip(commands, outs):
+        assert out.strip(), command
+    assert 'umm-' not in stderr and 'Traceback' not in stderr, stderr
+    json.loads(outs[commands.index('umm-walk --json')])
