@@ -39,8 +39,10 @@ class Term:
         self.server_pid = int(self.display("#{pid}"))
 
     def tmux(self, *args, check=True):
+        env = dict(os.environ)
+        env.pop("TMUX", None)          # our own server, even when run inside tmux
         r = subprocess.run(["tmux", "-L", self.socket, "-f", "/dev/null"] + list(args),
-                           capture_output=True, text=True, timeout=10)
+                           capture_output=True, text=True, timeout=10, env=env)
         if check and r.returncode != 0:
             raise RuntimeError("tmux %s: %s" % (args[0], r.stderr.strip()))
         return r.stdout
