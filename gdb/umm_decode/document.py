@@ -1,5 +1,4 @@
 """The JSON document of cli/JSON.md (schema 1), keys in the documented order."""
-import json
 
 TOOL = 'heapview 0.1.0'
 SCHEMA = 1

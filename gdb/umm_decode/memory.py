@@ -26,7 +26,7 @@ class Memory:
             raise DecodeError('cannot read %d bytes at 0x%x: %s' % (length, addr, one_line(err))) from None
         try:
             data = bytes(data)
-        except Exception as err:
+        except (TypeError, ValueError):
             raise DecodeError('reader returned %s for 0x%x' % (type(data).__name__, addr)) from None
         if len(data) != length:
             raise DecodeError('short read at 0x%x: %d of %d bytes' % (addr, len(data), length))
