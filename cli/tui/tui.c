@@ -66,7 +66,8 @@ int tui_views_rebuild(struct tui_app *app, struct tui_heap_view *prev, size_t pr
     for (size_t i = 0; i < n; i++) {
         const struct tui_heap_view *was = NULL;
         for (size_t k = 0; k < prev_count; k++) {
-            if (prev[k].heap && strcmp(prev[k].heap->name, app->s.heaps[i].name) == 0)
+            if (prev[k].heap && prev[k].heap->address == app->s.heaps[i].address &&
+                prev[k].heap->format == app->s.heaps[i].format)
                 was = &prev[k];
         }
         if (tui_view_build(&views[i], &app->s.heaps[i], was) < 0) {

@@ -27,8 +27,7 @@ def render(name):
     try:
         t.wait_for(lambda s: "inspector" in s or "too small" in s, what="first screen")
         for k in keys:
-            t.keys(k, settle=0.05)
-            t.wait_stable(quiet=0.2)
+            t.keys(k)
         return t.text()
     finally:
         t.keys("q")

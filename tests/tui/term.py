@@ -64,14 +64,24 @@ class Term:
         """The screen as compared with golden files: trailing blanks gone."""
         return "\n".join(self.lines()).rstrip("\n") + "\n"
 
-    def keys(self, *keys, settle=0.25):
+    def keys(self, *keys, settle=None):
+        """Sends each key and waits for the screen to answer it: until it
+        changes (at most 1 s, since some keys change nothing) and then stays
+        the same for a moment.  settle=N just sleeps N seconds instead."""
         for k in keys:
+            before = self.screen() if settle is None else None
             self.tmux("send-keys", "-t", "0", k)
-        time.sleep(settle)
+            if settle is not None:
+                time.sleep(settle)
+                continue
+            deadline = time.monotonic() + 1.0
+            while time.monotonic() < deadline and self.screen() == before:
+                time.sleep(0.02)
+            self.wait_stable(quiet=0.1, timeout=2.0)
 
-    def literal(self, text, settle=0.1):
+    def literal(self, text):
         self.tmux("send-keys", "-t", "0", "-l", text)
-        time.sleep(settle)
+        self.wait_for(lambda s: text in s, timeout=5, what="typed %r" % text)
 
     def wait_for(self, pred, timeout=10.0, what="screen"):
         """Polls the screen until pred(text) holds; returns the text."""
