@@ -40,8 +40,8 @@ int hv_span_readable(const struct hv_span *span, uint64_t off, uint64_t len)
         return 0;
     if (!span->hole_map || len == 0)
         return 1;
-    for (uint64_t c = off / HV_SNAP_CHUNK; c <= (off + len - 1) / HV_SNAP_CHUNK; c++) {
-        if (span->hole_map[c])
+    for (uint64_t g = off / HV_SNAP_GRAIN; g <= (off + len - 1) / HV_SNAP_GRAIN; g++) {
+        if (span->hole_map[g])
             return 0;
     }
     return 1;
@@ -81,9 +81,10 @@ const struct hv_span *hv_snapshot_load(struct hv_snapshot *snap, uint64_t addr, 
         if (!span.owned)
             return NULL;
         if (hv_source_read(snap->src, addr, span.owned, (size_t)len) < 0) {
-            /* Some bytes are missing: read chunk by chunk, zero the holes. */
+            /* Some bytes are missing: read chunk by chunk, and a chunk that
+             * fails grain by grain, so holes are known to 8 bytes. */
             uint64_t chunks = (len + HV_SNAP_CHUNK - 1) / HV_SNAP_CHUNK, good = 0;
-            span.hole_map = calloc((size_t)chunks, 1);
+            span.hole_map = calloc((size_t)((len + HV_SNAP_GRAIN - 1) / HV_SNAP_GRAIN), 1);
             if (!span.hole_map) {
                 free(span.owned);
                 return NULL;
@@ -91,11 +92,18 @@ const struct hv_span *hv_snapshot_load(struct hv_snapshot *snap, uint64_t addr, 
             for (uint64_t c = 0; c < chunks; c++) {
                 uint64_t off = c * HV_SNAP_CHUNK;
                 size_t n = (size_t)(len - off < HV_SNAP_CHUNK ? len - off : HV_SNAP_CHUNK);
-                if (hv_source_read(snap->src, addr + off, span.owned + off, n) < 0) {
-                    memset(span.owned + off, 0, n);
-                    span.hole_map[c] = 1;
-                } else {
+                if (hv_source_read(snap->src, addr + off, span.owned + off, n) == 0) {
                     good++;
+                    continue;
+                }
+                for (uint64_t g = off; g < off + n; g += HV_SNAP_GRAIN) {
+                    size_t gn = (size_t)(off + n - g < HV_SNAP_GRAIN ? off + n - g : HV_SNAP_GRAIN);
+                    if (hv_source_read(snap->src, addr + g, span.owned + g, gn) == 0) {
+                        good++;
+                    } else {
+                        memset(span.owned + g, 0, gn);
+                        span.hole_map[g / HV_SNAP_GRAIN] = 1;
+                    }
                 }
             }
             if (good == 0) {

@@ -13,14 +13,15 @@
 
 #include "../source/hv_source.h"
 
-#define HV_SNAP_CHUNK 1024u   /* granularity of holes in a partly readable span */
+#define HV_SNAP_CHUNK 1024u   /* reads of a partly readable span, first pass */
+#define HV_SNAP_GRAIN 8u      /* granularity of its holes (failed chunks are re-read by grain) */
 
 struct hv_span {
     uint64_t address;
     uint64_t length;
     const uint8_t *data;      /* borrowed from the source (view) or owned */
     uint8_t *owned;
-    uint8_t *hole_map;        /* NULL when whole; else one byte per chunk, 1 = unreadable */
+    uint8_t *hole_map;        /* NULL when whole; else one byte per grain, 1 = unreadable */
 };
 
 struct hv_snapshot {

@@ -122,25 +122,16 @@ int walk_load(struct hv_heap *h, struct hv_snapshot *snap, uint64_t total)
     size_t count;
     const struct hv_range *ranges = hv_source_ranges(snap->src, &count);
     if (count > 0) {
-        /* Contiguous coverage from h->address across the source's ranges. */
-        uint64_t at = h->address, covered = 0;
-        int progress = 1;
-        while (covered < total && progress) {
-            progress = 0;
-            for (size_t i = 0; i < count; i++) {
-                const struct hv_range *r = &ranges[i];
-                if (at >= r->address && at - r->address < r->length) {
-                    uint64_t n = r->length - (at - r->address);
-                    if (n > total - covered)
-                        n = total - covered;
-                    covered += n;
-                    at += n;
-                    progress = 1;
-                    break;
-                }
-            }
+        /* Up to the end of the last range that holds any of the heap; the
+         * gaps before it become holes the walk reports and steps over. */
+        uint64_t end = h->address;
+        for (size_t i = 0; i < count; i++) {
+            const struct hv_range *r = &ranges[i];
+            uint64_t r_end = r->address + r->length;
+            if (r_end > h->address && r->address < h->address + total && r_end > end)
+                end = r_end;
         }
-        have = covered;
+        have = end - h->address < total ? end - h->address : total;
     } else if (have > (512u << 20)) {
         have = 512u << 20;  /* a live target: never ask for more than this at once */
     }
@@ -168,20 +159,19 @@ int walk_load(struct hv_heap *h, struct hv_snapshot *snap, uint64_t total)
                      (unsigned long long)h->address, (unsigned long long)total);
     }
     if (h->mem.hole_map) {
-        uint64_t chunks = (h->mem.length + HV_SNAP_CHUNK - 1) / HV_SNAP_CHUNK;
-        for (uint64_t c = 0; c < chunks;) {
-            if (!h->mem.hole_map[c]) {
-                c++;
+        uint64_t grains = (h->mem.length + HV_SNAP_GRAIN - 1) / HV_SNAP_GRAIN;
+        for (uint64_t g = 0; g < grains;) {
+            if (!h->mem.hole_map[g]) {
+                g++;
                 continue;
             }
-            uint64_t start = c;
-            while (c < chunks && h->mem.hole_map[c])
-                c++;
-            uint64_t end = c * HV_SNAP_CHUNK < h->mem.length ? c * HV_SNAP_CHUNK : h->mem.length;
-            walk_problem(h, HV_PROBLEM_UNREADABLE, h->address + start * HV_SNAP_CHUNK, -1,
-                         "%llu bytes at 0x%llx could not be read from '%s'",
-                         (unsigned long long)(end - start * HV_SNAP_CHUNK),
-                         (unsigned long long)(h->address + start * HV_SNAP_CHUNK), snap->src->name);
+            uint64_t start = g * HV_SNAP_GRAIN;
+            while (g < grains && h->mem.hole_map[g])
+                g++;
+            uint64_t end = g * HV_SNAP_GRAIN < h->mem.length ? g * HV_SNAP_GRAIN : h->mem.length;
+            walk_problem(h, HV_PROBLEM_UNREADABLE, h->address + start, -1,
+                         "%llu bytes at 0x%llx could not be read from '%s'", (unsigned long long)(end - start),
+                         (unsigned long long)(h->address + start), snap->src->name);
         }
     }
     return 0;

@@ -467,3 +467,25 @@ def test_gdb_gcore_of_the_host_process(mkdump, workdir):
     b = heapview("--json", core, d.elf)
     assert a.rc == b.rc == 1, b.err
     assert a.json() == b.json()
+
+
+def test_gap_in_the_dump_is_reported_and_stepped_over(mkdump, workdir):
+    """Two images with a hole inside the heap: the hole is `unreadable`, and
+    the walk resynchronises after it."""
+    d = mkdump("fragmented")
+    base = elf_lowest_writable(d.elf)
+    ctl = d.truth["heaps"]["umm_heap_default"]
+    data = d.path.read_bytes()
+    whole = heap_named(heapview("--json", d.path, d.elf).json(), "umm_heap_default")
+    hole_start = (ctl - base) + 1024
+    hole_end = hole_start + 512
+    (workdir / "lo.bin").write_bytes(data[:hole_start])
+    (workdir / "hi.bin").write_bytes(data[hole_end:])
+    r = heapview("--json", f"{workdir / 'lo.bin'}@{base:#x}", f"{workdir / 'hi.bin'}@{base + hole_end:#x}", d.elf)
+    assert r.rc == 1, r.err
+    h = heap_named(r.json(), "umm_heap_default")
+    hole = [p for p in h["problems"] if p["kind"] == "unreadable"]
+    assert hole and hole[0]["address"] == base + hole_start
+    after = [b for b in whole["blocks"] if b["address"] >= base + hole_end + 64]
+    got = {(b["address"], b["size"], b["state"]) for b in h["blocks"]}
+    assert after and all((b["address"], b["size"], b["state"]) in got for b in after)
