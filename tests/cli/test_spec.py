@@ -191,3 +191,31 @@ def test_big_endian_heap(tmp_path):
     assert r.rc == 1
     assert [(p["kind"], p["address"]) for p in r.json()["heaps"][0]["problems"]] == \
         [("overrun", ADDR + ctl_bytes + 8 + 4 + 16 + 12)]
+
+
+@pytest.mark.parametrize("field,offset,value,fmt", [
+    ("unit_count", 12, 0xFFFFFFF0, "<I"),      # far beyond a narrow heap
+    ("ctl_bytes", 10, 8, "<H"),                # smaller than the control block
+    ("index_bytes", 5, 3, "<B"),
+    ("class_count", 20, 7, "<B"),
+    ("reserved", 30, 0x55, "<H"),
+])
+def test_control_block_damage(tmp_path, field, offset, value, fmt):
+    mem, ctl, n = fixture_heap(FULL)
+    struct.pack_into(fmt, mem, offset, value)
+    r = run_mem(tmp_path, mem, "--json", name=f"ctl-{field}.bin")
+    assert r.rc == 1, r.err
+    p = r.json()["heaps"][0]["problems"]
+    assert p[0]["kind"] == "control" and field in p[0]["message"]
+
+
+def test_heap_address_that_is_not_a_heap(tmp_path):
+    mem, ctl, n = fixture_heap(FULL)
+    r = run_mem(tmp_path, mem, "--heap", hex(ADDR + 64))
+    assert r.rc == 2 and r.out == ""
+    assert r.err.startswith("heapview: cannot read '") and f"no heapview control block at {ADDR + 64:#x}" in r.err
+    struct.pack_into("<I", mem, 32, ADDR + 8)          # self no longer matches
+    r = run_mem(tmp_path, mem, "--heap", hex(ADDR))
+    assert r.rc == 2 and "names itself" in r.err
+    r = run_mem(tmp_path, mem)                         # and the scan no longer believes it
+    assert r.rc == 2 and "no heap found" in r.err
