@@ -460,13 +460,14 @@ class UmmCommand(gdb.Command):
 class UmmWalk(UmmCommand):
     """List the blocks of the heapview heaps (or --heap ADDR|SYMBOL).
 Usage: umm-walk [--json] [--heap ADDR|SYMBOL | --scan START:END] [--used|--free] [--min-size N]
+                [--output FILE]
 Heaps come from umm_heap_list (or upstream's umm_heap_current); --heap names
 one (a umm_heap object, a control block pointer or address); --scan finds
 control blocks in a memory range without symbols; --poison says an upstream
 heap was built with UMM_POISON_CHECK."""
     name = 'umm-walk'
     flags = ('--json', '--used', '--free', '--poison')
-    valued = ('--heap', '--scan', '--min-size')
+    valued = ('--heap', '--scan', '--min-size', '--output')
 
     def run(self, opts):
         if opts.get('--used') and opts.get('--free'):
@@ -479,25 +480,38 @@ heap was built with UMM_POISON_CHECK."""
             filtered = state is not None or min_size > 0
             doc = U.document(U.heap_document(h, sel if filtered else None)
                              for h, sel in zip(heaps, selected))
-            gdb.write(U.to_json(doc))
+            emit(self.name, U.to_json(doc), opts.get('--output'))
             return
-        for h, sel in zip(heaps, selected):
-            gdb.write(render.walk_text(h, sel))
+        emit(self.name, ''.join(render.walk_text(h, sel) for h, sel in zip(heaps, selected)),
+             opts.get('--output'))
+
+
+def emit(command, text, path=None):
+    """Prints `text`, or writes it to `path` (--output) and says so."""
+    if not path:
+        gdb.write(text)
+        return
+    try:
+        with open(os.path.expanduser(path), 'w', encoding='utf-8') as f:
+            f.write(text)
+    except OSError as err:
+        raise gdb.GdbError("%s: cannot write '%s': %s" % (command, path, err.strerror or err)) from None
+    gdb.write('%s: wrote %d bytes to %s\n' % (command, len(text.encode('utf-8')), path))
 
 
 class UmmInfo(UmmCommand):
     """Summarise the heaps: sizes, metrics, counters, the last recorded fault.
-Usage: umm-info [--json] [--heap ADDR|SYMBOL]"""
+Usage: umm-info [--json] [--heap ADDR|SYMBOL] [--output FILE]"""
     name = 'umm-info'
     flags = ('--json', '--poison')
+    valued = ('--heap', '--scan', '--output')
 
     def run(self, opts):
         heaps = decode_all(opts.get('--heap'), self.name, opts.get('--scan'), bool(opts.get('--poison')))
         if opts.get('--json'):
-            gdb.write(U.to_json(U.document(U.heap_document(h) for h in heaps)))
+            emit(self.name, U.to_json(U.document(U.heap_document(h) for h in heaps)), opts.get('--output'))
             return
-        for h in heaps:
-            gdb.write(render.info_text(h))
+        emit(self.name, ''.join(render.info_text(h) for h in heaps), opts.get('--output'))
 
 
 class UmmCheck(UmmCommand):

@@ -127,3 +127,14 @@ def test_elf_object_symbols(tmp_path):
     cut.write_bytes(head)
     assert read_object_symbols(str(cut)) is None
     assert read_object_symbols(str(tmp_path / 'missing')) is None
+
+
+def test_isqrt_fallback_for_old_pythons():
+    import math
+    import random
+    from umm_decode.model import _isqrt
+    rng = random.Random(3)
+    values = list(range(2000)) + [rng.getrandbits(80) for _ in range(2000)] + \
+        [2 ** 64 - 1, (2 ** 32 - 1) ** 2, (2 ** 32) ** 2 - 1, (2 ** 32) ** 2]
+    for n in values:
+        assert _isqrt(n) == math.isqrt(n)

@@ -255,3 +255,14 @@ def test_readme_examples(tmp_path):
         assert out.strip(), command
     assert 'umm-' not in stderr and 'Traceback' not in stderr, stderr
     json.loads(outs[commands.index('umm-walk --json')])
+
+
+def test_output_to_a_file(tmp_path):
+    out = os.path.join(str(tmp_path), 'walk.json')
+    outs, _, stderr = run_gdb('rel', 'several', tmp_path, [
+        'umm-walk --json --output %s' % out, 'umm-walk --json',
+        'umm-info --output /nonexistent-dir/x'])
+    with open(out, encoding='utf-8') as f:
+        assert f.read() == outs[1]
+    assert outs[0].strip() == 'umm-walk: wrote %d bytes to %s' % (len(outs[1]), out)
+    assert "umm-info: cannot write '/nonexistent-dir/x': No such file or directory" in stderr

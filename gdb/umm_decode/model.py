@@ -150,8 +150,23 @@ class Heap:
         return before, after
 
 
+def _isqrt(n):
+    """floor(sqrt(n)) for the Pythons before 3.8 that older GDBs embed."""
+    if n < 2:
+        return n
+    x = 1 << ((n.bit_length() + 1) // 2)
+    while True:
+        y = (x + n // x) // 2
+        if y >= x:
+            return x
+        x = y
+
+
+isqrt = getattr(math, 'isqrt', _isqrt)
+
+
 def fragmentation(sum_units, sum_sq):
     """umm's metric: 100 - floor(isqrt(sum u^2)) * 100 / sum u, 0 when nothing is free."""
     if sum_units == 0:
         return 0
-    return 100 - math.isqrt(sum_sq) * 100 // sum_units
+    return 100 - isqrt(sum_sq) * 100 // sum_units
