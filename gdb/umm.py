@@ -237,11 +237,11 @@ def _target_from_value(name, value):
     t = value.type.strip_typedefs()
     if t.code == gdb.TYPE_CODE_PTR:
         target = t.target().strip_typedefs()
+        if int(value) == 0:
+            raise U.DecodeError("'%s' is a null pointer" % name)
         if target.code == gdb.TYPE_CODE_STRUCT and 'ctl' not in _fields(target) \
                 and 'numblocks' not in _fields(target):
             return Target('heapview', name, int(value))       # struct umm_ctl *
-        if int(value) == 0:
-            raise U.DecodeError("'%s' is a null pointer" % name)
         value = value.dereference()
         t = value.type.strip_typedefs()
     fields = _fields(t)
@@ -275,6 +275,14 @@ def _scan_targets(scan, command):
     return [Target('heapview', 'heap@0x%x' % a, a) for a in found], []
 
 
+def _is_number(text):
+    try:
+        int(text, 0)
+        return True
+    except ValueError:
+        return False
+
+
 def find_targets(spec, command, scan=None):
     """Heaps to decode: the one `--heap` names, those a `--scan` finds, else
     every heap on umm_heap_list (named after umm_heap_default where it
@@ -286,7 +294,10 @@ def find_targets(spec, command, scan=None):
         if value is None:
             raise gdb.GdbError("%s: cannot evaluate '%s'" % (command, spec))
         try:
-            return [_target_from_value(spec, value)], []
+            target = _target_from_value(spec, value)
+            if target.kind == 'heapview' and _is_number(spec):
+                target.name = 'heap@0x%x' % target.address     # as heapview --heap names it
+            return [target], []
         except U.DecodeError as err:
             raise gdb.GdbError('%s: %s' % (command, err)) from None
     head = _value('umm_heap_list')

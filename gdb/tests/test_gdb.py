@@ -266,3 +266,19 @@ def test_output_to_a_file(tmp_path):
         assert f.read() == outs[1]
     assert outs[0].strip() == 'umm-walk: wrote %d bytes to %s' % (len(outs[1]), out)
     assert "umm-info: cannot write '/nonexistent-dir/x': No such file or directory" in stderr
+
+
+def test_heap_given_many_ways(tmp_path):
+    run_gdb('rel', 'several', tmp_path, [])
+    record, _ = load_record(tmp_path, 'several')
+    ctl = record['heaps'][0]['ctl']
+    ways = ['heap_small', '&heap_small', 'heap_small.ctl', 'heap_small_storage', 'umm_heap_list',
+            '&umm_heap_list', '0x%x' % ctl, '%d' % ctl]
+    outs, _, stderr = run_gdb('rel', 'several', tmp_path,
+                              ['umm-check --heap %s' % w for w in ways] +
+                              ['umm-check --heap heap_wide', 'umm-check --heap heap_wide.ctl'])
+    for way, out in zip(ways, outs):
+        name = 'heap@0x%x' % ctl if way[0].isdigit() else way
+        assert out == 'heap %s at 0x%x: ok (11 blocks checked)\n' % (name, ctl)
+    assert "umm-check: heap 'heap_wide' is not initialised (ctl is 0)" in stderr
+    assert "umm-check: 'heap_wide.ctl' is a null pointer" in stderr
