@@ -368,3 +368,37 @@ def test_inspector_highlights_canaries_and_the_damaged_byte(term_list, env, bad,
             assert text == "a5" and canary in codes, (addr, text, codes)
         else:
             assert bad not in codes and canary not in codes
+
+
+KEY_TOUR = ["Home", "l", "l", "j", "j", "NPage", "End", "k", "PPage", "+", "+", "-", "b", "Right", "0",
+            "!", "Down", "Enter", "o", "Down", "Enter", "Tab", "]", "[", "?", "x", "c", "m"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_damaged_mutants_never_crash_the_screen(term_list, tmp_path, seed):
+    """Random damage inside the heap (headers, links, canaries): whatever
+    the core makes of it, every key works and q leaves cleanly."""
+    import json
+    import random
+    cwd, files = dump_args("sc-healthy")
+    with open(os.path.join(cwd, "sc-healthy.json")) as f:
+        base = json.load(f)["range"][0]
+    h = report_json("sc-healthy")["heaps"][0]
+    data = bytearray(open(os.path.join(cwd, files[0]), "rb").read())
+    rng = random.Random(seed)
+    lo = h["blocks"][0]["address"] - base - 4
+    for _ in range(2 + seed * 3):
+        at = rng.randrange(lo, lo + 2048)
+        data[at:at + 4] = rng.randbytes(4)
+    dump = tmp_path / "mutant.bin"
+    dump.write_bytes(bytes(data))
+    t = Term([HEAPVIEW, "tui", "%s@0x%x" % (dump, base), files[1]], cwd=str(tmp_path))
+    term_list.append(t)
+    text = t.wait_for(lambda s: "inspector" in s or "EXIT=" in s, what="first screen")
+    if "EXIT=" in text:          # the core refused the image: one line, status 2
+        assert t.exit_line() == (2, "same")
+        return
+    for k in KEY_TOUR:
+        t.keys(k, settle=0.02)
+    t.keys("q")
+    assert t.exit_line() == (0, "same"), t.screen()
