@@ -282,3 +282,15 @@ def test_heap_given_many_ways(tmp_path):
         assert out == 'heap %s at 0x%x: ok (11 blocks checked)\n' % (name, ctl)
     assert "umm-check: heap 'heap_wide' is not initialised (ctl is 0)" in stderr
     assert "umm-check: 'heap_wide.ctl' is a null pointer" in stderr
+
+
+def test_core_file_gives_the_same_document(tmp_path):
+    core = os.path.join(str(tmp_path), 'mkheap.core')
+    outs, _, stderr = run_gdb('instr', 'fragmented', tmp_path, ['umm-walk --json', 'gcore %s' % core])
+    assert os.path.exists(core), stderr
+    argv = [GDB, '-batch', '-nx', '-ex', 'source ' + UMM_PY, '-ex', 'echo %s\\n' % MARK,
+            '-ex', 'umm-walk --json', '-ex', 'echo %s\\n' % MARK, mkheap('instr'), core]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    from_core = proc.stdout.split(MARK + '\n')[1]
+    assert from_core == outs[0]
+    assert json.loads(from_core)['heaps'][0]['used_entries'] > 0
