@@ -135,6 +135,14 @@ static int decode_all(struct session *s, const struct cli_args *a, const char *e
     s->dopts.owner_name = hv_namer_name;
     s->dopts.owner_ctx = &s->namer;
     s->dopts.upstream_block_size = (unsigned)a->block_size.value;
+    /* Nothing in an upstream heap says its block size: DWARF may. */
+    if (!a->block_size.set && s->has_elf && (a->upstream || hv_elf_lookup(&s->elf, "umm_heap_current"))) {
+        uint64_t bs = hv_elf_type_size(&s->elf, "umm_block_t");
+        if (!bs)
+            bs = hv_elf_type_size(&s->elf, "umm_block");
+        if (bs >= 8 && bs <= 4096 && bs % 4 == 0)
+            s->dopts.upstream_block_size = (unsigned)bs;
+    }
     s->dopts.upstream_poison = a->poison;
 
     for (size_t i = 0; i < a->heap_count; i++) {

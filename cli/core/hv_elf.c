@@ -4,6 +4,7 @@
 #include "hv_elf.h"
 
 #include <elf.h>
+#include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -230,5 +231,37 @@ int hv_elf_source_line(struct hv_elf *e, uint64_t addr, const char **file, int *
     const char *slash = strrchr(path, '/');
     *file = slash ? slash + 1 : path;
     *line = lineno;
+    return 0;
+}
+
+uint64_t hv_elf_type_size(struct hv_elf *e, const char *name)
+{
+    if (!e->dwarf_tried) {
+        e->dwarf_tried = 1;
+        e->dwarf = dwarf_begin_elf(e->elf, DWARF_C_READ, NULL);
+    }
+    if (!e->dwarf)
+        return 0;
+    Dwarf_Off off = 0, next;
+    size_t hsize;
+    /* Types are declared at the top level of a CU; bounded by the CUs. */
+    while (dwarf_nextcu(e->dwarf, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+        Dwarf_Die cu, child;
+        if (dwarf_offdie(e->dwarf, off + hsize, &cu) && dwarf_child(&cu, &child) == 0) {
+            do {
+                int tag = dwarf_tag(&child);
+                if (tag != DW_TAG_typedef && tag != DW_TAG_structure_type && tag != DW_TAG_union_type)
+                    continue;
+                const char *n = dwarf_diename(&child);
+                if (!n || strcmp(n, name) != 0)
+                    continue;
+                Dwarf_Die type;
+                Dwarf_Word size;
+                if (dwarf_peel_type(&child, &type) == 0 && dwarf_aggregate_size(&type, &size) == 0)
+                    return size;
+            } while (dwarf_siblingof(&child, &child) == 0);
+        }
+        off = next;
+    }
     return 0;
 }

@@ -55,4 +55,8 @@ int hv_elf_is_code(const struct hv_elf *e, uint64_t addr);
 /* file:line for addr from DWARF ("main.c", 42); 0 when found, else -1. */
 int hv_elf_source_line(struct hv_elf *e, uint64_t addr, const char **file, int *line);
 
+/* Byte size of the type (typedef or struct) called `name` from DWARF, or 0
+ * when there is no DWARF or no such type. */
+uint64_t hv_elf_type_size(struct hv_elf *e, const char *name);
+
 #endif /* HV_ELF_H */

@@ -41,12 +41,24 @@ struct upstream_config {
     uint16_t numblocks;
 };
 struct upstream_config umm_heap_current;
-static uint64_t upstream_region[64];   /* 64 blocks of 8 bytes */
+/* Upstream's block type, so DWARF tells tools the block size. */
+typedef struct umm_block {
+    union {
+        struct { uint16_t next, prev; } used;
+    } header;
+    union {
+        struct { uint16_t next, prev; } free;
+        uint8_t data[4];
+    } body;
+} umm_block_t;
+static umm_block_t upstream_region[64];   /* 64 blocks of 8 bytes */
 
 static void up_block(unsigned i, uint16_t next, uint16_t prev, uint16_t nfree, uint16_t pfree)
 {
-    uint16_t *b = (uint16_t *)(void *)&upstream_region[i];
-    b[0] = next, b[1] = prev, b[2] = nfree, b[3] = pfree;
+    upstream_region[i].header.used.next = next;
+    upstream_region[i].header.used.prev = prev;
+    upstream_region[i].body.free.next = nfree;
+    upstream_region[i].body.free.prev = pfree;
 }
 
 struct live {
@@ -266,7 +278,9 @@ int main(int argc, char **argv)
         up_block(4, 63 | 0x8000, 1, 0, 0);
         up_block(63, 0, 4, 0, 0);
         umm_heap_current.pheap = upstream_region;
-        umm_heap_current.heap_size = sizeof upstream_region;
+        /* A heap_size that disagrees with numblocks (as a hand-edited
+         * config can): only DWARF gets the block size right. */
+        umm_heap_current.heap_size = 2 * sizeof upstream_region;
         umm_heap_current.numblocks = 64;
         printf("{\"upstream\": %llu}\n", (unsigned long long)(uintptr_t)upstream_region);
         fflush(stdout);

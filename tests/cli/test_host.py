@@ -141,6 +141,11 @@ def test_upstream_heap_found_through_umm_heap_current(workdir):
     up = heap_named(r.json(), "umm_heap_current")
     assert up["format"] == "upstream" and up["address"] == where and up["unit_count"] == 64
     assert [(b["size"], b["state"]) for b in up["blocks"]] == [(24, "used"), (59 * 8, "free")]
+    # heap_size / numblocks says 16 here; the block size came from DWARF
+    # (umm_block_t), and forcing the wrong one shows as damage
+    assert up["size"] == 1024
+    wrong = heapview("--json", "--upstream", "--block-size", "16", out, MKDUMP_INSTR)
+    assert wrong.rc == 1 and heap_named(wrong.json(), "umm_heap_current")["problems"]
     # without --upstream the heapview heaps alone are reported
     names = [h["name"] for h in heapview("--json", out, MKDUMP_INSTR).json()["heaps"]]
     assert "umm_heap_current" not in names
