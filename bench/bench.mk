@@ -39,9 +39,23 @@ $(BENCH_REPLAY): bench/replay.c $(BENCH_REPLAY_LIBS)
 
 ALL_TARGETS += $(BENCH_REPLAY)
 
-bench: $(BENCH_REPLAY)
+# The instrumented allocator measured like the release one: -O2, no
+# sanitizers, no extra checks beyond what -DUMM_INSTRUMENT does on its own.
+BENCH_IO2_OBJS     := $(BENCH_LIB_SRCS:%.c=$(BENCH_OUT)/instr-o2/%.o)
+BENCH_IO2_A        := $(BENCH_OUT)/libumm-instr-o2.a
+BENCH_REPLAY_INSTR := $(BENCH_OUT)/replay-instr
+$(BENCH_OUT)/instr-o2/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BENCH_CFLAGS) -DUMM_INSTRUMENT $(LIB_INC) -c $< -o $@
+$(BENCH_IO2_A): $(BENCH_IO2_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(BENCH_REPLAY_INSTR): bench/replay.c $(BENCH_IO2_A)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BENCH_CFLAGS) -DUMM_INSTRUMENT $(LIB_INC) bench/replay.c $(BENCH_IO2_A) -o $@
+
+bench: $(BENCH_REPLAY) $(BENCH_REPLAY_INSTR)
 	$(Q)scripts/deps.sh bench
-	$(Q)bench/bench.sh $(BENCH_REPLAY) $(BENCH_OUT) $(BENCH_TRACES)
+	$(Q)REPLAY_INSTR=$(BENCH_REPLAY_INSTR) bench/bench.sh $(BENCH_REPLAY) $(BENCH_OUT) $(BENCH_TRACES)
 
 # ---- size: the allocator in a Cortex-M firmware ---------------------------
 # Warnings are the business of lib-cross (-Werror there); here they would

@@ -29,11 +29,13 @@ get() { awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "$2"; }
 # bench_op_* functions and what they call (--toggle-collect, never nested);
 # the replayer's own dispatch code in there (bench_op_*, *_backend_*, all in
 # replay.c and not the allocator's) is subtracted from the total.
-instr_per_op() { # backend trace ops
-    local cg="$out/callgrind.$1.$(basename "$2" .trace).out"
+instr_per_op() { # backend trace ops [replayer]
+    local bin=${4:-$replay} tag=$1
+    [ -n "${4:-}" ] && tag="$1-instr"
+    local cg="$out/callgrind.$tag.$(basename "$2" .trace).out"
     # LD_BIND_NOW: no lazy PLT resolution inside the first call of each kind.
     LD_BIND_NOW=1 valgrind --tool=callgrind --collect-atstart=no --toggle-collect='bench_op_*' \
-        --callgrind-out-file="$cg" "$replay" --backend "$1" --callgrind "$2" \
+        --callgrind-out-file="$cg" "$bin" --backend "$1" --callgrind "$2" \
         >"$cg.stdout" 2>"$cg.stderr" || { echo "bench: valgrind failed on '$2':" >&2; tail -5 "$cg.stderr" >&2; return 1; }
     awk -v ops="$3" '
         function name(s,   id) {           # "(12) foo" defines 12, "(12)" reuses it
@@ -112,6 +114,10 @@ for trace in "$@"; do
         if [ $has_umm -eq 1 ]; then read -r ui uh ukinds < <(instr_per_op umm "$trace" "$ops") || status=1; fi
         read -r li lh lkinds < <(instr_per_op libc "$trace" "$ops") || status=1
     fi
+    ii=""
+    if [ $have_valgrind -eq 1 ] && [ $has_umm -eq 1 ] && [ -n "${REPLAY_INSTR:-}" ]; then
+        read -r ii _ _ < <(instr_per_op umm "$trace" "$ops" "$REPLAY_INSTR") || status=1
+    fi
     tf=$(target_failures "$name") th=$(target_heap "$name")
     echo
     echo "$name: $ops operations, heap $heap bytes"
@@ -129,6 +135,11 @@ for trace in "$@"; do
     else
         row "smallest heap (bytes)" "$(fmt "$(get min_heap "$u")")" "n/a" "" ""
     fi
+    if [ -n "$ii" ] && [ -n "$ui" ]; then
+        ratio=$(awk -v a="$ii" -v b="$ui" 'BEGIN { printf "%.2f", a / b }')
+        row "instrumented instr/op" "$ii" "" "" ""
+        row "instrumented/release" "${ratio}x" "" "<= 2.00x" "$(verdict "$ratio" 2.0)"
+    fi
     if [ $has_umm -eq 1 ]; then
         echo "  worst heapview op: line $(get cycles_worst_line "$u"): $(get cycles_worst_op "$u" | cut -d' ' -f2-)"
         probe=$(get min_heap_probe_failing "$u")
@@ -143,6 +154,12 @@ for trace in "$@"; do
     [ -n "$uh$lh" ] && echo "  (replayer dispatch excluded from instructions/op: ${uh:-n/a} heapview, ${lh:-n/a} libc)"
 done
 echo
+# lib/FORMAT.md sections 3 and 5: header, plus prefix (requested size, seq,
+# owner, pre-canary) and at least 4 canary bytes after, before rounding to 8.
+echo "overhead per allocation (bytes, before rounding up to 8-byte units):"
+echo "  release:      4 (narrow heap), 8 (wide heap > 256 KiB)"
+echo "  instrumented: $((4 + 16 + 4)) narrow / $((8 + 16 + 4)) wide on 32-bit targets;" \
+     "$((4 + 24 + 4)) / $((8 + 24 + 4)) on 64-bit hosts"
 [ $has_umm -eq 0 ] && echo "bench: the allocator has no sources yet: libc only"
 echo "targets: $pass PASS, $fail FAIL"
 exit $status

@@ -19,6 +19,9 @@
  *   UMM_POISON_CHECK               canaries, requested sizes, fill patterns
  *   UMM_OWNERS                     caller and sequence number per allocation
  *   UMM_CHECK_EVERY_OP             full integrity check after every operation
+ *   UMM_FILL_CHECK_WINDOW          bytes of free fill verified at each end of
+ *                                  a block when it is handed out (default 64;
+ *                                  0 verifies all of it)
  */
 #ifndef UMM_CONFIG_H
 #define UMM_CONFIG_H
@@ -37,6 +40,10 @@
  */
 #ifndef UMM_FIT_SCAN_LIMIT
 #define UMM_FIT_SCAN_LIMIT 8
+#endif
+
+#ifndef UMM_FILL_CHECK_WINDOW
+#define UMM_FILL_CHECK_WINDOW 64
 #endif
 
 #ifndef UMM_INIT_IF_UNINITIALIZED

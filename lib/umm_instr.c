@@ -18,10 +18,6 @@
 
 static umm_corruption_hook_fn corruption_hook;
 
-static struct umm_record *rec(const struct umm_h *restrict h)
-{
-    return (struct umm_record *)(void *)((uint8_t *)h->ctl + h->ctl->instr_off);
-}
 
 unsigned umm_instr_flags(void)
 {
@@ -128,12 +124,47 @@ bool umm_multi_last_fault(umm_heap *heap, struct umm_fault *out)
     return true;
 }
 
-/* First byte in [p, p+n) that is not `want`, or NULL. */
+/* First byte in [p, p+n) that is not `want`, or NULL.  Compares a chunk at
+ * a time against a constant copy of the pattern: libc's memcmp is far
+ * quicker than a byte loop, and only a differing chunk is searched. */
 static const uint8_t *first_not(const uint8_t *p, size_t n, uint8_t want)
 {
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != want)
-            return p + i;
+    static const uint8_t canary_pattern[64] = {
+#define UMM_X8(v) v, v, v, v, v, v, v, v
+        UMM_X8(UMM_CANARY_BYTE), UMM_X8(UMM_CANARY_BYTE), UMM_X8(UMM_CANARY_BYTE), UMM_X8(UMM_CANARY_BYTE),
+        UMM_X8(UMM_CANARY_BYTE), UMM_X8(UMM_CANARY_BYTE), UMM_X8(UMM_CANARY_BYTE), UMM_X8(UMM_CANARY_BYTE)};
+    static const uint8_t free_pattern[64] = {
+        UMM_X8(UMM_FREE_FILL_BYTE), UMM_X8(UMM_FREE_FILL_BYTE), UMM_X8(UMM_FREE_FILL_BYTE),
+        UMM_X8(UMM_FREE_FILL_BYTE), UMM_X8(UMM_FREE_FILL_BYTE), UMM_X8(UMM_FREE_FILL_BYTE),
+        UMM_X8(UMM_FREE_FILL_BYTE), UMM_X8(UMM_FREE_FILL_BYTE)};
+#undef UMM_X8
+    const uint8_t *pattern = want == UMM_CANARY_BYTE ? canary_pattern : want == UMM_FREE_FILL_BYTE ? free_pattern : NULL;
+    if (n <= 16) {
+        /* Canaries are this short: a call to memcmp would cost more, and
+         * a word at a time is a quarter of a byte loop. */
+        uint32_t word_want = want * 0x01010101u;
+        size_t i = 0;
+        for (; i + 4 <= n; i += 4) {
+            uint32_t word;
+            memcpy(&word, p + i, 4);
+            if (word != word_want)
+                break;
+        }
+        for (; i < n; i++)
+            if (p[i] != want)
+                return p + i;
+        return NULL;
+    }
+    while (n) {
+        size_t chunk = n < 64 ? n : 64;
+        if (!pattern || memcmp(p, pattern, chunk) != 0) {
+            for (size_t i = 0; i < chunk; i++)
+                if (p[i] != want)
+                    return p + i;
+        }
+        p += chunk;
+        n -= chunk;
+    }
     return NULL;
 }
 
@@ -166,14 +197,26 @@ static int canaries_check(const struct umm_h *restrict h, uint32_t b, unsigned o
     return 1;
 }
 
-/* Checks the fill of free block `b` past its links. */
-static int fill_check(const struct umm_h *restrict h, uint32_t b, unsigned op)
+/*
+ * Checks the fill of free block `b` past its links.  With `window` non-zero
+ * only that many bytes at each end are read: what an allocation can afford
+ * on every call.  Writes through a stale pointer land mostly in the first
+ * fields of the old object; the full checks read every byte.
+ */
+static int fill_check(const struct umm_h *restrict h, uint32_t b, unsigned op, size_t window)
 {
     if (!has_fill(h))
         return 1;
     size_t links = 2u * h->ctl->index_bytes;
-    size_t bytes = ((size_t)blk_units(h, b) << 3) - umm_hdr_bytes(h);
-    const uint8_t *bad = first_not(blk_data(h, b) + links, bytes - links, UMM_FREE_FILL_BYTE);
+    size_t bytes = ((size_t)blk_units(h, b) << 3) - umm_hdr_bytes(h) - links;
+    const uint8_t *start = blk_data(h, b) + links;
+    const uint8_t *bad;
+    if (window && bytes > 2 * window) {
+        bad = first_not(start, window, UMM_FREE_FILL_BYTE);
+        if (!bad)
+            bad = first_not(start + bytes - window, window, UMM_FREE_FILL_BYTE);
+    } else
+        bad = first_not(start, bytes, UMM_FREE_FILL_BYTE);
     if (bad) {
         fault_report(h, UMM_FAULT_USE_AFTER_FREE, op, b, (uintptr_t)bad, UMM_FREE_FILL_BYTE, *bad);
         return 0;
@@ -190,21 +233,7 @@ void instr_init(const struct umm_h *restrict h)
     r->min_free_units = UMM_NONE;
 }
 
-void instr_free_added(const struct umm_h *restrict h, uint32_t units)
-{
-    struct umm_record *r = rec(h);
-    r->free_blocks++;
-    r->free_units += units;
-    r->free_sq_sum += (uint64_t)units * units;
-}
 
-void instr_free_removed(const struct umm_h *restrict h, uint32_t units)
-{
-    struct umm_record *r = rec(h);
-    r->free_blocks--;
-    r->free_units -= units;
-    r->free_sq_sum -= (uint64_t)units * units;
-}
 
 void instr_fill_free(const struct umm_h *restrict h, uint32_t b)
 {
@@ -213,6 +242,25 @@ void instr_fill_free(const struct umm_h *restrict h, uint32_t b)
     size_t links = 2u * h->ctl->index_bytes;
     size_t bytes = ((size_t)blk_units(h, b) << 3) - umm_hdr_bytes(h);
     memset(blk_data(h, b) + links, UMM_FREE_FILL_BYTE, bytes - links);
+}
+
+/*
+ * Fills units [from, to) of free block `head`, skipping its header and
+ * links: what a free or trim newly adds to a free block.  The rest of a
+ * merged block kept its fill, so freeing costs what was freed, not the
+ * size of the free block it joins.
+ */
+void instr_fill_span(const struct umm_h *restrict h, uint32_t head, uint32_t from, uint32_t to)
+{
+    if (!has_fill(h))
+        return;
+    uint8_t *lo = h->blocks + ((size_t)from << 3);
+    uint8_t *links_end = blk_data(h, head) + 2u * h->ctl->index_bytes;
+    uint8_t *hi = h->blocks + ((size_t)to << 3);
+    if (lo < links_end)
+        lo = links_end;
+    if (hi > lo)
+        memset(lo, UMM_FREE_FILL_BYTE, (size_t)(hi - lo));
 }
 
 void instr_oom(const struct umm_h *restrict h) { rec(h)->oom_count++; }
@@ -232,7 +280,7 @@ void instr_allocated(const struct umm_h *restrict h, uint32_t b, size_t size, ui
 {
     struct umm_record *r = rec(h);
     /* The block came off a free list: its fill must be as free() left it. */
-    fill_check(h, b, UMM_OP_MALLOC);
+    fill_check(h, b, UMM_OP_MALLOC, UMM_FILL_CHECK_WINDOW);
     r->alloc_count++;
     r->used_blocks++;
     unsigned prefix = umm_prefix(h);
@@ -344,20 +392,11 @@ size_t instr_usable_bytes(const struct umm_h *restrict h, uint32_t b)
 }
 
 static int heap_check_core(const struct umm_h *restrict h, unsigned op, int poison_only);
+void instr_check_after_op(const struct umm_h *restrict h, unsigned op);
 
-void instr_after_op(const struct umm_h *restrict h, unsigned op)
+void instr_check_after_op(const struct umm_h *restrict h, unsigned op)
 {
-    struct umm_record *r = rec(h);
-    r->used_units = h->ctl->unit_count - 2u - r->free_units;
-    if (r->free_units < r->min_free_units)
-        r->min_free_units = r->free_units;
-    if (r->used_units > r->peak_used_units)
-        r->peak_used_units = r->used_units;
-#if defined(UMM_CHECK_EVERY_OP)
     heap_check_core(h, op, 0);
-#else
-    (void)op;
-#endif
 }
 
 /* ---- read-only checks (FORMAT.md section 7) ------------------------------------------ */
@@ -394,7 +433,7 @@ static int block_check(const struct umm_h *restrict h, uint32_t b, uint32_t prev
         fault_report(h, UMM_FAULT_FREELIST, op, b, (uintptr_t)blk_data(h, b), pf, nf);
         return 0;
     }
-    return fill_check(h, b, op);
+    return fill_check(h, b, op, 0);
 }
 
 /* Bins, bitmap and counters against a completed walk's totals. */
@@ -468,7 +507,7 @@ static int heap_check_core(const struct umm_h *restrict h, unsigned op, int pois
                 fault_report(h, UMM_FAULT_HEADER, op, b, (uintptr_t)(h->blocks + ((size_t)b << 3)), 0, blk_next(h, b));
                 return 0;
             }
-            if (!(blk_is_free(h, b) ? fill_check(h, b, op) : canaries_check(h, b, op)))
+            if (!(blk_is_free(h, b) ? fill_check(h, b, op, 0) : canaries_check(h, b, op)))
                 return 0;
         } else if (!block_check(h, b, prev, op))
             return 0;

@@ -21,9 +21,8 @@ static inline size_t umm_capacity(const struct umm_h *restrict h, uint32_t b)
 
 unsigned umm_instr_flags(void);
 void instr_init(const struct umm_h *restrict h);
-void instr_free_added(const struct umm_h *restrict h, uint32_t units);
-void instr_free_removed(const struct umm_h *restrict h, uint32_t units);
 void instr_fill_free(const struct umm_h *restrict h, uint32_t b);
+void instr_fill_span(const struct umm_h *restrict h, uint32_t head, uint32_t from, uint32_t to);
 void instr_oom(const struct umm_h *restrict h);
 void instr_allocated(const struct umm_h *restrict h, uint32_t b, size_t size, uintptr_t owner, uint8_t fill);
 void instr_bad_pointer(const struct umm_h *restrict h, const void *ptr, unsigned op);
@@ -32,7 +31,43 @@ int instr_resize_begin(const struct umm_h *restrict h, uint32_t b);
 size_t instr_kept_bytes(const struct umm_h *restrict h, uint32_t b, size_t size);
 void instr_resized(const struct umm_h *restrict h, uint32_t b, size_t size);
 size_t instr_usable_bytes(const struct umm_h *restrict h, uint32_t b);
-void instr_after_op(const struct umm_h *restrict h, unsigned op);
+void instr_check_after_op(const struct umm_h *restrict h, unsigned op);
+
+/* The record of FORMAT.md section 6. */
+static inline struct umm_record *rec(const struct umm_h *restrict h)
+{
+    return (struct umm_record *)(void *)((uint8_t *)h->ctl + h->ctl->instr_off);
+}
+
+/* Counters kept inline on every free-list change. */
+static inline void instr_free_added(const struct umm_h *restrict h, uint32_t units)
+{
+    struct umm_record *r = rec(h);
+    r->free_blocks++;
+    r->free_units += units;
+    r->free_sq_sum += (uint64_t)units * units;
+}
+static inline void instr_free_removed(const struct umm_h *restrict h, uint32_t units)
+{
+    struct umm_record *r = rec(h);
+    r->free_blocks--;
+    r->free_units -= units;
+    r->free_sq_sum -= (uint64_t)units * units;
+}
+static inline void instr_after_op(const struct umm_h *restrict h, unsigned op)
+{
+    struct umm_record *r = rec(h);
+    r->used_units = h->ctl->unit_count - 2u - r->free_units;
+    if (r->free_units < r->min_free_units)
+        r->min_free_units = r->free_units;
+    if (r->used_units > r->peak_used_units)
+        r->peak_used_units = r->used_units;
+#if defined(UMM_CHECK_EVERY_OP)
+    instr_check_after_op(h, op);
+#else
+    (void)op;
+#endif
+}
 
 #else
 
@@ -48,6 +83,10 @@ static inline void instr_init(const struct umm_h *restrict h) { (void)h; }
 static inline void instr_free_added(const struct umm_h *restrict h, uint32_t units) { (void)h; (void)units; }
 static inline void instr_free_removed(const struct umm_h *restrict h, uint32_t units) { (void)h; (void)units; }
 static inline void instr_fill_free(const struct umm_h *restrict h, uint32_t b) { (void)h; (void)b; }
+static inline void instr_fill_span(const struct umm_h *restrict h, uint32_t head, uint32_t from, uint32_t to)
+{
+    (void)h; (void)head; (void)from; (void)to;
+}
 static inline void instr_oom(const struct umm_h *restrict h) { (void)h; }
 static inline void instr_allocated(const struct umm_h *restrict h, uint32_t b, size_t size, uintptr_t owner,
                                    uint8_t fill)

@@ -105,7 +105,9 @@ UMM_HOT void block_trim(const struct umm_h *restrict h, uint32_t b, uint32_t uni
     uint32_t tail = b + units;
     if (end - tail < umm_min_units(h))
         return;
-    if (blk_is_free(h, end)) {
+    uint32_t freed_end = end;
+    int merged = blk_is_free(h, end);
+    if (merged) {
         uint32_t end_units = blk_units(h, end);
         freelist_remove(h, end, end_units);
         end += end_units;
@@ -113,7 +115,7 @@ UMM_HOT void block_trim(const struct umm_h *restrict h, uint32_t b, uint32_t uni
     blk_set(h, b, BLK_NEXT, tail);
     block_link(h, tail, end - tail, b, umm_free_flag(h));
     freelist_insert(h, tail, end - tail);
-    instr_fill_free(h, tail);
+    instr_fill_span(h, tail, tail, freed_end + (merged ? umm_min_units(h) : 0u));
 }
 
 /* Takes free block `b` (`have` units, class `c`) off its list, marks it
@@ -207,8 +209,11 @@ UMM_HOT uint32_t units_for_size(const struct umm_h *restrict h, size_t size)
 /* Frees used block `b`, merging with free neighbours. */
 UMM_HOT void block_free_core(const struct umm_h *restrict h, uint32_t b)
 {
+    uint32_t freed = b;
     uint32_t next = blk_next(h, b);
-    if (blk_is_free(h, next)) {
+    uint32_t freed_end = next;
+    int merged_next = blk_is_free(h, next);
+    if (merged_next) {
         uint32_t next_units = blk_units(h, next);
         freelist_remove(h, next, next_units);
         next += next_units;
@@ -222,7 +227,8 @@ UMM_HOT void block_free_core(const struct umm_h *restrict h, uint32_t b)
     }
     blk_set(h, b, BLK_NEXT, next | umm_free_flag(h));
     freelist_insert(h, b, next - b);
-    instr_fill_free(h, b);
+    /* The freed block, and the absorbed successor's header and links. */
+    instr_fill_span(h, b, freed, freed_end + (merged_next ? umm_min_units(h) : 0u));
 }
 
 /* ---- pointers ---------------------------------------------------------------- */
