@@ -1,11 +1,13 @@
 """GDB commands for heapview heaps: `source gdb/umm.py`, then
 
-    umm-walk [--json] [--heap ADDR|SYMBOL] [--used|--free] [--min-size N]
-    umm-info [--json] [--heap ...]      summary, counters, last fault
-    umm-check [--heap ...]              integrity, canaries, fill, culprits
-    umm-map [--heap ...]                fragmentation map
+    umm-walk [--json] [--used|--free] [--min-size N] [--output FILE]
+    umm-info [--json] [--output FILE]   summary, counters, last fault
+    umm-check                           integrity, canaries, fill, culprits
+    umm-map [--width N]                 fragmentation map
     umm-block ADDR                      the block holding ADDR, its neighbours
-    umm-top [--heap ...] [--limit N]    live bytes by owner
+    umm-top [--limit N]                 live bytes by owner
+
+each with [--heap ADDR|SYMBOL | --scan START:END] [--poison] (gdb/README.md).
 
 A thin layer: memory, symbols and printing come from GDB; decoding, checks
 and rendering are the pure-Python package umm_decode next to this file.
