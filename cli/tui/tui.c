@@ -461,8 +461,12 @@ int cmd_tui(int argc, char **argv)
     /* the cursor starts on the first block, or on the first problem's */
     for (size_t i = 0; i < app.view_count; i++) {
         struct tui_heap_view *v = &app.views[i];
-        if (v->item_count > 1)
-            v->cursor = 1;
+        for (size_t k = 0; k < v->item_count; k++) {
+            if (v->items[k].kind == TI_BLOCK) {
+                v->cursor = k;
+                break;
+            }
+        }
     }
     for (size_t i = 0; i < app.view_count; i++) {
         struct tui_heap_view *v = &app.views[i];

@@ -192,8 +192,8 @@ static void draw_hex(struct tui_app *app, const struct tui_item *it, int y, int 
     const struct tui_heap_view *v = cur_view(app);
     const struct hv_heap *h = v->heap;
     int per_line = width >= 9 + 16 * 3 ? 16 : 8;
-    uint64_t start = h->blocks_address + (uint64_t)it->first * h->unit_bytes;
-    uint64_t end = start + (uint64_t)it->units * h->unit_bytes;
+    uint64_t start = tui_item_address(v, it);
+    uint64_t end = start + tui_item_bytes(v, it);
     struct hv_block_info info;
     int has_info = 0;
     if (it->block >= 0) {
@@ -233,7 +233,7 @@ static void draw_hex(struct tui_app *app, const struct tui_item *it, int y, int 
             int canary = (addr >= pre_lo && addr < pre_hi) || (addr >= post_lo && addr < post_hi);
             if (!inside)
                 attr = app->color ? COLOR_PAIR(P_DIM) : A_DIM;
-            else if (addr < start + h->hdr_bytes)
+            else if (addr < start + h->hdr_bytes && it->kind != TI_CONTROL)
                 attr = app->color ? COLOR_PAIR(P_META) : A_BOLD;
             else if (canary && ok && byte != 0xA5)
                 attr = app->color ? COLOR_PAIR(P_BAD) | A_BOLD : A_REVERSE;
@@ -261,8 +261,8 @@ static void draw_inspector(struct tui_app *app, int top, int rows, int width)
         return;
     }
     const struct tui_item *it = &v->items[v->cursor];
-    uint64_t addr = h->blocks_address + (uint64_t)it->first * h->unit_bytes;
-    uint64_t bytes = (uint64_t)it->units * h->unit_bytes;
+    uint64_t addr = tui_item_address(v, it);
+    uint64_t bytes = tui_item_bytes(v, it);
     int y = top + 1;
     if (it->block >= 0) {
         const struct hv_block *b = &h->blocks[it->block];
@@ -286,15 +286,23 @@ static void draw_inspector(struct tui_app *app, int top, int rows, int width)
             put_line(y++, 0, width, A_NORMAL, "owner 0x%llx", (unsigned long long)info.owner);
         else
             put_line(y++, 0, width, A_NORMAL, "owner (unknown)  user 0x%llx", (unsigned long long)info.user_address);
-    } else if (it->cls == TC_META) {
-        if (it->first == 0) {
-            put_line(y++, 0, width, A_BOLD, "head sentinel @0x%llx  allocator metadata", (unsigned long long)addr);
-            put_line(y++, 0, width, A_NORMAL, "control block @0x%llx, %llu B before unit 0",
-                     (unsigned long long)h->address, (unsigned long long)(h->blocks_address - h->address));
-        } else {
-            put_line(y++, 0, width, A_BOLD, "end marker @0x%llx  allocator metadata", (unsigned long long)addr);
-            put_line(y++, 0, width, A_NORMAL, "unit %u of %u", it->first, h->unit_count);
-        }
+    } else if (it->kind == TI_CONTROL) {
+        char flags[128];
+        hv_flag_names(h->flags, " ", flags, sizeof flags);
+        put_line(y++, 0, width, A_BOLD, "control block @0x%llx  %llu B  %s", (unsigned long long)addr,
+                 (unsigned long long)bytes, tui_class_name(it->cls));
+        put_line(y++, 0, width, A_NORMAL, "%u units of %u B, %u-bit indices, flags %s", h->unit_count,
+                 h->unit_bytes, h->index_bytes * 8, flags[0] ? flags : "none");
+        if (h->has_record)
+            put_line(y++, 0, width, A_NORMAL, "allocs %u frees %u reallocs %u oom %u bad frees %u",
+                     h->record.alloc_count, h->record.free_count, h->record.realloc_count,
+                     h->record.oom_count, h->record.bad_free_count);
+        else
+            put_line(y++, 0, width, A_NORMAL, "no instrumentation record");
+    } else if (it->kind == TI_HEAD || it->kind == TI_END) {
+        put_line(y++, 0, width, A_BOLD, "%s @0x%llx  allocator metadata",
+                 it->kind == TI_HEAD ? "head sentinel" : "end marker", (unsigned long long)addr);
+        put_line(y++, 0, width, A_NORMAL, "unit %u of %u", it->first, h->unit_count);
         put_line(y++, 0, width, A_NORMAL, "%s", "");
     } else {
         put_line(y++, 0, width, A_BOLD, "%s span @0x%llx", tui_class_name(it->cls), (unsigned long long)addr);

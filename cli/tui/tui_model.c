@@ -107,15 +107,30 @@ static int build_items(struct tui_heap_view *v)
     int rc = 0;
     uint32_t end = h->unit_count;
     struct tui_item it;
+    if (h->blocks_address > h->address && h->unit_bytes) {
+        uint64_t ctl_units = (h->blocks_address - h->address + h->unit_bytes - 1) / h->unit_bytes;
+        v->origin = (uint32_t)(ctl_units < (1u << 20) ? ctl_units : (1u << 20));
+        it = (struct tui_item){ .kind = TI_CONTROL, .units = v->origin, .cls = TC_META, .block = -1, .problem = -1 };
+        for (size_t k = 0; k < h->problem_count; k++) {
+            if (h->problems[k].kind == UMM_FAULT_CONTROL) {
+                it.problem = (int32_t)k;
+                it.cls = TC_CORRUPT;
+                break;
+            }
+        }
+        rc |= push_item(v, &cap, &it);
+    }
     if (n == 0 || cells[0].first_unit > 0) {   /* head sentinel */
-        it = (struct tui_item){ .first = 0, .units = 1, .cls = TC_META, .block = -1, .problem = -1 };
+        it = (struct tui_item){ .kind = TI_HEAD, .first = 0, .units = 1, .cls = TC_META, .block = -1, .problem = -1 };
         rc |= push_item(v, &cap, &it);
     }
     size_t bi = 0, gi = 0;
     for (long k = 0; k < n && rc == 0; k++) {
         const struct hv_map_cell *c = &cells[k];
-        it = (struct tui_item){ .first = c->first_unit, .units = c->units, .block = -1, .problem = -1 };
+        it = (struct tui_item){ .kind = TI_GAP, .first = c->first_unit, .units = c->units, .block = -1,
+                                .problem = -1 };
         if (bi < h->block_count && h->blocks[bi].index == c->first_unit) {
+            it.kind = TI_BLOCK;
             const struct hv_block *b = &h->blocks[bi];
             it.block = (int32_t)bi;
             it.problem = first_problem ? first_problem[bi] : -1;
@@ -141,12 +156,16 @@ static int build_items(struct tui_heap_view *v)
         rc |= push_item(v, &cap, &it);
     }
     if (rc == 0 && end > 0) {
-        uint32_t last_end = v->item_count ? v->items[v->item_count - 1].first + v->items[v->item_count - 1].units : 0;
+        const struct tui_item *last = v->item_count ? &v->items[v->item_count - 1] : NULL;
+        uint32_t last_end = last && last->kind != TI_CONTROL ? last->first + last->units : 0;
         if (last_end <= end - 1) {   /* end marker */
-            it = (struct tui_item){ .first = end - 1, .units = 1, .cls = TC_META, .block = -1, .problem = -1 };
+            it = (struct tui_item){ .kind = TI_END, .first = end - 1, .units = 1, .cls = TC_META, .block = -1,
+                                    .problem = -1 };
             rc |= push_item(v, &cap, &it);
         }
     }
+    for (size_t i = 0; i < v->item_count; i++)
+        v->items[i].pos = v->items[i].kind == TI_CONTROL ? 0 : v->items[i].first + v->origin;
     free(first_problem);
     free(cells);
     return rc;
@@ -192,7 +211,7 @@ int tui_view_build(struct tui_heap_view *v, const struct hv_heap *h, const struc
             v->changed_count++;
         }
     }
-    if (prev->item_count)
+    if (prev->item_count && prev->items[prev->cursor].kind != TI_CONTROL)
         v->cursor = tui_item_at_unit(v, prev->items[prev->cursor].first);
     v->top_row = prev->top_row;
     v->problem_sel = prev->problem_sel < h->problem_count ? prev->problem_sel : 0;
@@ -218,13 +237,13 @@ void tui_view_free(struct tui_heap_view *v)
     memset(v, 0, sizeof *v);
 }
 
-size_t tui_item_at_unit(const struct tui_heap_view *v, uint64_t u)
+size_t tui_item_at_pos(const struct tui_heap_view *v, uint64_t p)
 {
     size_t lo = 0, hi = v->item_count;
-    /* last item with first <= u */
+    /* last item with pos <= p */
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
-        if (v->items[mid].first <= u)
+        if (v->items[mid].pos <= p)
             lo = mid;
         else
             hi = mid;
@@ -232,10 +251,31 @@ size_t tui_item_at_unit(const struct tui_heap_view *v, uint64_t u)
     return lo;
 }
 
+uint64_t tui_item_address(const struct tui_heap_view *v, const struct tui_item *it)
+{
+    const struct hv_heap *h = v->heap;
+    return it->kind == TI_CONTROL ? h->address : h->blocks_address + (uint64_t)it->first * h->unit_bytes;
+}
+
+uint64_t tui_item_bytes(const struct tui_heap_view *v, const struct tui_item *it)
+{
+    const struct hv_heap *h = v->heap;
+    return it->kind == TI_CONTROL ? h->blocks_address - h->address : (uint64_t)it->units * h->unit_bytes;
+}
+
+size_t tui_item_at_unit(const struct tui_heap_view *v, uint64_t u)
+{
+    return tui_item_at_pos(v, u + v->origin);
+}
+
 long tui_item_at_address(const struct tui_heap_view *v, uint64_t addr)
 {
     const struct hv_heap *h = v->heap;
-    if (addr < h->blocks_address || !v->item_count)
+    if (!v->item_count)
+        return -1;
+    if (addr >= h->address && addr < h->blocks_address && v->items[0].kind == TI_CONTROL)
+        return 0;
+    if (addr < h->blocks_address)
         return -1;
     uint64_t u = (addr - h->blocks_address) / h->unit_bytes;
     if (u >= h->unit_count)
@@ -283,11 +323,11 @@ int tui_view_owners(struct tui_heap_view *v)
 
 static uint64_t total_units(const struct tui_heap_view *v)
 {
-    uint64_t n = v->heap->unit_count;
+    uint64_t n = (uint64_t)v->heap->unit_count + v->origin;
     if (v->item_count) {
         const struct tui_item *last = &v->items[v->item_count - 1];
-        if ((uint64_t)last->first + last->units > n)
-            n = (uint64_t)last->first + last->units;
+        if ((uint64_t)last->pos + last->units > n)
+            n = (uint64_t)last->pos + last->units;
     }
     return n ? n : 1;
 }
@@ -349,10 +389,10 @@ void tui_cell(const struct tui_heap_view *v, const struct tui_layout *l, size_t 
     uint64_t a = (uint64_t)c * l->units_per_cell, b = a + l->units_per_cell;
     uint64_t units[TC_COUNT] = { 0 };
     int best = TM_COUNT;
-    for (size_t i = tui_item_at_unit(v, a); i < v->item_count && v->items[i].first < b; i++) {
+    for (size_t i = tui_item_at_pos(v, a); i < v->item_count && v->items[i].pos < b; i++) {
         const struct tui_item *it = &v->items[i];
-        uint64_t lo = it->first > a ? it->first : a;
-        uint64_t hi = (uint64_t)it->first + it->units;
+        uint64_t lo = it->pos > a ? it->pos : a;
+        uint64_t hi = (uint64_t)it->pos + it->units;
         if (hi > b)
             hi = b;
         if (hi <= lo)
@@ -385,7 +425,7 @@ size_t tui_cell_of_item(const struct tui_heap_view *v, const struct tui_layout *
         return 0;
     if (i >= v->item_count)
         i = v->item_count - 1;
-    return l->units_per_cell == 0 ? i : v->items[i].first / l->units_per_cell;
+    return l->units_per_cell == 0 ? i : v->items[i].pos / l->units_per_cell;
 }
 
 size_t tui_item_of_cell(const struct tui_heap_view *v, const struct tui_layout *l, size_t c)
@@ -396,11 +436,11 @@ size_t tui_item_of_cell(const struct tui_heap_view *v, const struct tui_layout *
         c = l->cell_count ? l->cell_count - 1 : 0;
     if (l->units_per_cell == 0)
         return c < v->item_count ? c : v->item_count - 1;
-    uint64_t u = (uint64_t)c * l->units_per_cell;
-    size_t i = tui_item_at_unit(v, u);
+    uint64_t p = (uint64_t)c * l->units_per_cell;
+    size_t i = tui_item_at_pos(v, p);
     /* prefer an item that starts inside the cell over one that ends in it */
-    if ((uint64_t)v->items[i].first + v->items[i].units <= u && i + 1 < v->item_count &&
-        v->items[i + 1].first < u + l->units_per_cell)
+    if ((uint64_t)v->items[i].pos + v->items[i].units <= p && i + 1 < v->item_count &&
+        v->items[i + 1].pos < p + l->units_per_cell)
         i++;
     return i;
 }

@@ -43,10 +43,21 @@ char tui_class_char(int cls);
 char tui_mark_char(int mark);
 const char *tui_class_name(int cls);
 
-/* One entry of the map in address order: a block, a span the walk could not
- * decode, or a sentinel. */
+enum tui_item_kind {
+    TI_CONTROL = 0,    /* the control block and what follows it up to unit 0 */
+    TI_HEAD,           /* unit 0, the head sentinel */
+    TI_BLOCK,
+    TI_GAP,            /* units the walk could not decode */
+    TI_END,            /* unit N-1, the end marker */
+};
+
+/* One entry of the map in address order: the control block, a sentinel, a
+ * block or a span the walk could not decode.  `first` and `units` are in
+ * the heap's units (from unit 0); `pos` is where the item starts on the
+ * map, counted in units from the control block. */
 struct tui_item {
-    uint32_t first, units;
+    uint32_t first, units, pos;
+    uint8_t kind;          /* enum tui_item_kind */
     uint8_t cls;           /* enum tui_class */
     uint8_t changed;
     int32_t block;         /* index into heap->blocks, -1 for gaps and sentinels */
@@ -62,6 +73,7 @@ struct tui_sig {
 
 struct tui_heap_view {
     const struct hv_heap *heap;
+    uint32_t origin;           /* map units before unit 0 (the control block) */
     struct tui_item *items;
     size_t item_count;
     struct hv_owner_stat *owners;
@@ -86,6 +98,11 @@ void tui_view_free(struct tui_heap_view *v);
 
 /* The item holding unit u (the nearest one before it when none does). */
 size_t tui_item_at_unit(const struct tui_heap_view *v, uint64_t u);
+/* The same for map position p. */
+size_t tui_item_at_pos(const struct tui_heap_view *v, uint64_t p);
+/* Target address and length in bytes of item i. */
+uint64_t tui_item_address(const struct tui_heap_view *v, const struct tui_item *it);
+uint64_t tui_item_bytes(const struct tui_heap_view *v, const struct tui_item *it);
 /* The item holding target address addr, or -1 when addr is outside the
  * heap's unit array. */
 long tui_item_at_address(const struct tui_heap_view *v, uint64_t addr);

@@ -106,7 +106,7 @@ def test_openocd_refresh_shows_the_changed_block(openocd):
         openocd.tcl("mww 0x%x %d" % (seq_addr, new_seq))
         text = t.wait_text("1 block changed", timeout=10)
         row = text.split("\n")[1]
-        pos = [i for i, b in enumerate(h["blocks"]) if b is victim][0] + 1   # after the head sentinel
+        pos = [i for i, b in enumerate(h["blocks"]) if b is victim][0] + 2   # after control block and head sentinel
         assert row[pos] == "~" and row.count("~") == 1, row
         t.keys("g")
         t.literal("0x%x" % victim["address"])

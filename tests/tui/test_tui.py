@@ -43,6 +43,20 @@ def map_rows(text):
     return lines[1:end]
 
 
+def origin(h):
+    """Map units before unit 0: the control block up to the block array
+    (lib/FORMAT.md section 1), rounded up to whole units."""
+    blocks_address = h["blocks"][0]["address"] - 8 * h["blocks"][0]["index"]
+    return -(-(blocks_address - h["address"]) // 8)
+
+
+def fit_units(h, cells):
+    upc = 1
+    while -(-(h["unit_count"] + origin(h)) // upc) > cells:
+        upc *= 2
+    return upc
+
+
 def expect_status(text, h):
     assert status(text) == [h["used_bytes"], h["used_entries"], h["free_bytes"], h["free_entries"],
                             h["largest_free"], h["fragmentation"], len(h["problems"])]
@@ -92,9 +106,7 @@ def test_fit_scale_follows_the_terminal(term_list):
     t = start(term_list, "sc-healthy")
     text = t.screen()
     rows = len(map_rows(text))
-    upc = 1
-    while -(-h["unit_count"] // upc) > 100 * rows:
-        upc *= 2
+    upc = fit_units(h, 100 * rows)
     assert int(header(text).group(5)) == upc
     # zooming in doubles the detail; the map scrolls with the cursor
     t.keys("+")
@@ -103,9 +115,10 @@ def test_fit_scale_follows_the_terminal(term_list):
     assert "end marker" in t.screen()
     t.keys("0", "b")
     assert "1 cell = 1 block" in t.screen()
-    # one cell per block: the map row holds exactly sentinel, blocks, end marker
+    # one cell per block: control block, head sentinel, the blocks, end marker
     row = map_rows(t.screen())[0].rstrip()
-    assert len(row) == len(h["blocks"]) + 2
+    assert len(row) == len(h["blocks"]) + 3
+    assert row[-1] == "@" and row[-2] == "<" and row[0] == "=" and row[1] == "="
 
 
 def test_down_moves_one_map_row(term_list):
@@ -116,7 +129,7 @@ def test_down_moves_one_map_row(term_list):
     upc = int(header(t.screen()).group(5))
     index = inspected(t.screen())[0]
     for _ in range(4):
-        want_unit = (index // upc + 100) * upc
+        want_unit = ((index + origin(h)) // upc + 100) * upc - origin(h)
         holder = [b for b in h["blocks"] if b["index"] <= want_unit < b["index"] + b["size"] // 8]
         t.keys("j")
         now = inspected(t.screen())[0] if BLOCK.search(t.screen()) else None
@@ -141,6 +154,8 @@ def test_damaged_heap_problem_list_jumps_to_the_block(term_list):
     assert "%s 0x%x: %s" % (p["kind"], p["address"], p["message"][:20]) in text
     assert "!" in "".join(map_rows(text)) or "@" in "".join(map_rows(text))
     t.keys("Home")
+    assert "control block @0x%x" % h["address"] in t.screen()
+    t.keys("Right")
     assert "head sentinel" in t.screen()
     assert "!" in "".join(map_rows(t.screen()))     # poison damage shows in the map
     t.keys("!", "Enter")
@@ -222,7 +237,7 @@ def test_owner_selection_highlights_its_blocks(term_list):
         hidden = 1 if last in blocks else 0
         assert row.count("*") == len(blocks) - hidden, (name, row)
         for i, b in enumerate(h["blocks"]):
-            cell = row[1 + i]
+            cell = row[2 + i]
             if b in blocks and b is not last:
                 assert cell == "*"
         t.keys("j")
@@ -240,10 +255,7 @@ def test_resize_reflows_and_small_terminal_gets_a_message(term_list):
     t.resize(130, 40)
     text = t.wait_text("inspector")
     rows = map_rows(text)
-    upc = 1
-    while -(-h["unit_count"] // upc) > 130 * len(rows):
-        upc *= 2
-    assert int(header(text).group(5)) == upc
+    assert int(header(text).group(5)) == fit_units(h, 130 * len(rows))
     assert max(len(r) for r in rows) == 130
     assert all(len(l) <= 130 for l in text.split("\n"))
     expect_status(text, h)
