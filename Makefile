@@ -54,3 +54,6 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# `make bench` also runs every part's own benchmark (each defined in its fragment).
+bench: bench-cli bench-live bench-gdb

@@ -114,6 +114,26 @@ static inline uint32_t umm_min_units(const struct umm_h *restrict h) { return 1u
 #define UMM_HOT static inline __attribute__((always_inline))
 #endif
 
+/*
+ * Runs `stmt` with the index width known to the compiler: in speed builds
+ * the inlined operation is compiled once per width, with no width test in
+ * its loops and accessors; -Os builds keep one copy that tests it.
+ */
+#if defined(__OPTIMIZE_SIZE__)
+#define UMM_BY_WIDTH(h, stmt) do { stmt; } while (0)
+#else
+#define UMM_BY_WIDTH(h, stmt)                                                 \
+    do {                                                                      \
+        if ((h).wide) {                                                       \
+            (h).wide = 1;                                                     \
+            stmt;                                                             \
+        } else {                                                              \
+            (h).wide = 0;                                                     \
+            stmt;                                                             \
+        }                                                                     \
+    } while (0)
+#endif
+
 #define UMM_NONE 0xFFFFFFFFu
 
 static inline void umm_h_load(struct umm_h *h, struct umm_ctl *ctl)
@@ -122,11 +142,7 @@ static inline void umm_h_load(struct umm_h *h, struct umm_ctl *ctl)
     h->blocks = (uint8_t *)ctl + ctl->ctl_bytes;
     h->bitmap = (uint32_t *)(void *)((uint8_t *)ctl + ctl->bitmap_off);
     h->bins = (uint8_t *)ctl + ctl->bins_off;
-#ifdef UMM_EXPERIMENT_NARROW
-    h->wide = 0;
-#else
     h->wide = ctl->index_bytes == 4;
-#endif
 }
 
 static inline unsigned umm_hdr_bytes(const struct umm_h *restrict h) { return h->wide ? 8u : 4u; }

@@ -602,7 +602,7 @@ UMM_HOT void *malloc_entry(umm_heap *heap, size_t size, uintptr_t owner)
     UMM_CRITICAL_DECL(op);
     UMM_CRITICAL_ENTRY(op);
     if (heap_ready_core(heap, &h)) {
-        p = malloc_core(&h, size, owner);
+        UMM_BY_WIDTH(h, p = malloc_core(&h, size, owner));
         instr_after_op(&h, UMM_OP_MALLOC);
     }
     UMM_CRITICAL_EXIT(op);
@@ -624,7 +624,7 @@ UMM_HOT void *calloc_entry(umm_heap *heap, size_t num, size_t size, uintptr_t ow
     UMM_CRITICAL_DECL(op);
     UMM_CRITICAL_ENTRY(op);
     if (heap_ready_core(heap, &h)) {
-        p = malloc_core(&h, bytes, owner);
+        UMM_BY_WIDTH(h, p = malloc_core(&h, bytes, owner));
         if (p)
             memset(p, 0, bytes);
         instr_after_op(&h, UMM_OP_MALLOC);
@@ -645,7 +645,7 @@ UMM_HOT void *realloc_entry(umm_heap *heap, void *ptr, size_t size, uintptr_t ow
     UMM_CRITICAL_DECL(op);
     UMM_CRITICAL_ENTRY(op);
     if (heap_ready_core(heap, &h)) {
-        p = realloc_core(&h, ptr, size, owner);
+        UMM_BY_WIDTH(h, p = realloc_core(&h, ptr, size, owner));
         instr_after_op(&h, UMM_OP_REALLOC);
     }
     UMM_CRITICAL_EXIT(op);
@@ -664,7 +664,7 @@ UMM_HOT void *memalign_entry(umm_heap *heap, size_t align, size_t size, uintptr_
     UMM_CRITICAL_DECL(op);
     UMM_CRITICAL_ENTRY(op);
     if (heap_ready_core(heap, &h)) {
-        p = memalign_core(&h, align, size, owner);
+        UMM_BY_WIDTH(h, p = memalign_core(&h, align, size, owner));
         instr_after_op(&h, UMM_OP_MEMALIGN);
     }
     UMM_CRITICAL_EXIT(op);
@@ -684,7 +684,7 @@ UMM_HOT void free_entry(umm_heap *heap, void *ptr)
     UMM_CRITICAL_DECL(op);
     UMM_CRITICAL_ENTRY(op);
     if (heap_ready_core(heap, &h)) {
-        free_core(&h, ptr);
+        UMM_BY_WIDTH(h, free_core(&h, ptr));
         instr_after_op(&h, UMM_OP_FREE);
     }
     UMM_CRITICAL_EXIT(op);
