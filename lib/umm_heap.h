@@ -244,7 +244,27 @@ struct umm_ctl *umm_heap_of_ptr_core(const void *p);
  * user pointer of a block of `h` that looks used. */
 uint32_t umm_block_of_ptr_core(const struct umm_h *restrict h, const void *p);
 /* Bytes between the data area and the user pointer. */
-static inline unsigned umm_prefix(const struct umm_h *restrict h) { return h->ctl->prefix_bytes; }
+/* A build without a prefix only ever makes heaps without one: a constant
+ * then, not a load on every operation. */
+static inline unsigned umm_prefix(const struct umm_h *restrict h)
+{
+#if UMM_HAS_PREFIX
+    return h->ctl->prefix_bytes;
+#else
+    (void)h;
+    return 0;
+#endif
+}
+/* Least canary bytes after the user's (FORMAT.md section 5). */
+static inline unsigned umm_suffix(const struct umm_h *restrict h)
+{
+#if UMM_HAS_PREFIX
+    return h->ctl->suffix_bytes;
+#else
+    (void)h;
+    return 0;
+#endif
+}
 
 #endif /* UMM_HEAP_H */
 

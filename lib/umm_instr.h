@@ -14,7 +14,7 @@
 /* Bytes a used block offers between its prefix and its last canary. */
 static inline size_t umm_capacity(const struct umm_h *restrict h, uint32_t b)
 {
-    return ((size_t)blk_units(h, b) << 3) - umm_hdr_bytes(h) - umm_prefix(h) - h->ctl->suffix_bytes;
+    return ((size_t)blk_units(h, b) << 3) - umm_hdr_bytes(h) - umm_prefix(h) - umm_suffix(h);
 }
 
 #if UMM_HAS_RECORD

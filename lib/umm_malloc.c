@@ -201,7 +201,7 @@ UMM_HOT uint32_t units_for_size(const struct umm_h *restrict h, size_t size)
     size_t limit = (size_t)h->ctl->unit_count << 3;
     if (size >= limit)
         return 0;
-    size_t bytes = size + umm_hdr_bytes(h) + umm_prefix(h) + h->ctl->suffix_bytes;
+    size_t bytes = size + umm_hdr_bytes(h) + umm_prefix(h) + umm_suffix(h);
     uint32_t units = (uint32_t)((bytes + 7u) >> 3);
     return units < umm_min_units(h) ? umm_min_units(h) : units;
 }
