@@ -79,10 +79,17 @@ int tui_views_rebuild(struct tui_app *app, struct tui_heap_view *prev, size_t pr
         if (views[i].owner_highlight && tui_view_owners(&views[i]) < 0)
             views[i].owner_highlight = 0;
     }
+    /* stay on the same heap when heaps came or went */
+    size_t sel = app->heap_sel < n ? app->heap_sel : 0;
+    if (prev && app->heap_sel < prev_count && prev[app->heap_sel].heap) {
+        for (size_t i = 0; i < n; i++) {
+            if (app->s.heaps[i].address == prev[app->heap_sel].heap->address)
+                sel = i;
+        }
+    }
     app->views = views;
     app->view_count = n;
-    if (app->heap_sel >= n)
-        app->heap_sel = 0;
+    app->heap_sel = sel;
     return 0;
 }
 
