@@ -242,13 +242,14 @@ UMM_HOT uint32_t block_of_user_ptr(const struct umm_h *restrict h, const void *p
 {
     size_t offset = (size_t)((uintptr_t)p - (uintptr_t)h->blocks - umm_hdr_bytes(h) - umm_prefix(h));
     uint32_t n = h->ctl->unit_count;
-    if ((offset & 7u) || offset >= ((size_t)(n - 1u) << 3) || offset == 0)
+    /* One compare for blocks 1..n-2: offset 0 (the head sentinel) wraps. */
+    if ((offset & 7u) || offset - 8u >= ((size_t)(n - 2u) << 3))
         return 0;
     uint32_t b = (uint32_t)(offset >> 3);
     uint32_t next = blk_get(h, b, BLK_NEXT);
-    /* A free block here is a double free; a next that goes backwards or
-     * off the end is not a header at all. */
-    if ((next & umm_free_flag(h)) || next <= b || next > n - 1u || blk_get(h, next, BLK_PREV) != b)
+    /* b < next <= n-1 in one compare; the free flag lies above every index,
+     * so a free block (a double free) fails it too. */
+    if (next - b - 1u >= n - 1u - b || blk_get(h, next, BLK_PREV) != b)
         return 0;
     return b;
 }
