@@ -114,11 +114,21 @@ static void set_message(struct tui_app *app, int error, const char *fmt, ...)
 static void live_refresh(struct tui_app *app)
 {
     char err[256];
-    if (tui_live_refresh(app, err, sizeof err) < 0) {
+    /* the target is read with the key loop blocked (up to --timeout per
+     * network step): say so first */
+    app->reading = 1;
+    tui_draw(app);
+    int rc = tui_live_refresh(app, err, sizeof err);
+    app->reading = 0;
+    if (rc < 0) {
         /* the first error says what happened; later ones are its echo */
         if (!app->live_error[0])
             snprintf(app->live_error, sizeof app->live_error, "%s", err);
         app->failed_refreshes++;
+        /* back off while the target stays away: 2, 4, 8, 16 intervals */
+        unsigned shift = app->failed_refreshes < 4 ? app->failed_refreshes : 4;
+        app->next_refresh = now_seconds() + (double)(app->interval_ms << shift) / 1000.0;
+        return;
     } else {
         app->live_error[0] = '\0';
         app->failed_refreshes = 0;

@@ -30,6 +30,7 @@ struct tui_app {
     unsigned fit_units;
     /* live */
     int live, paused;
+    int reading;                     /* a refresh is under way */
     long interval_ms;
     double next_refresh;             /* monotonic seconds */
     unsigned refresh_count;

@@ -377,6 +377,9 @@ static void draw_status(struct tui_app *app, int y, int cols)
     if (app->message[0]) {
         attr = app->message_error ? (app->color ? COLOR_PAIR(P_ERROR) | A_BOLD : A_BOLD) : A_NORMAL;
         put_line(y + 1, 0, cols, attr, "%s", app->message);
+    } else if (app->live && app->reading) {
+        put_line(y + 1, 0, cols, A_BOLD, "live %s: reading snapshot %u...", app->s.dump_names,
+                 app->refresh_count + 1);
     } else if (app->live && app->live_error[0]) {
         put_line(y + 1, 0, cols, app->color ? COLOR_PAIR(P_ERROR) | A_BOLD : A_BOLD,
                  "live %s: read error: %s (%u failed, r: retry; showing snapshot %u)", app->s.dump_names,
