@@ -166,7 +166,8 @@ UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units
             if (have >= units && have < best_units) {
                 best = candidate;
                 best_units = have;
-                if (have == units)
+                /* Too little left over to split off is as good as exact. */
+                if (have - units < umm_min_units(h))
                     break;
             }
             candidate = blk_get(h, candidate, BLK_NFREE);
