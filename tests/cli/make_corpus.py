@@ -2,7 +2,9 @@
 """Regenerates tests/cli/corpus/, the seed inputs of fuzz_heapview.c (first
 byte: 0 Intel HEX, 1 ELF core, 2 raw memory at 0x20000000, 3 firmware ELF).
 Usage: make_corpus.py QEMU_DUMP_DIR FIRMWARE_DIR
-(QEMU_DUMP_DIR as written by scripts/qemu-dump.sh for the sc-* firmwares)."""
+(QEMU_DUMP_DIR as written by scripts/qemu-dump.sh for the sc-* firmwares).
+The `fuzz-*` files beside the seeds are inputs libFuzzer found (`make
+fuzz-cli`, then `-merge=1`, those under 3 KB kept); this script leaves them."""
 import sys
 from pathlib import Path
 
