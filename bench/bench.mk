@@ -66,10 +66,11 @@ BENCH_RV32_CC      ?= riscv64-unknown-elf-gcc
 SIZE_CFLAGS  := -std=c11 -Os -g -ffunction-sections -fdata-sections -w
 SIZE_LDFLAGS := -Wl,--gc-sections --specs=nano.specs --specs=nosys.specs
 # m0plus-instr: the same firmware on the instrumented allocator, for scale.
-SIZE_CPUS    := m0plus m4 m0plus-instr
+SIZE_CPUS    := m0plus m4 m0plus-instr m4-instr
 SIZE_CPUFLAGS_m0plus := -mcpu=cortex-m0plus -mthumb
 SIZE_CPUFLAGS_m4     := -mcpu=cortex-m4 -mthumb
 SIZE_CPUFLAGS_m0plus-instr := -mcpu=cortex-m0plus -mthumb -DUMM_INSTRUMENT
+SIZE_CPUFLAGS_m4-instr     := -mcpu=cortex-m4 -mthumb -DUMM_INSTRUMENT
 
 define size_rules
 $(BENCH_OUT)/size-$(1)/lib/%.o: %.c

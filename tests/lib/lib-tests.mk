@@ -2,7 +2,8 @@
 # test_stress (model-based) built once per variant of the allocator.
 # A variant is a name and the -D flags (and machine flags) it builds with.
 
-LIBT_VARIANTS := best first extern pthread m32 instr instr-every m32-instr asan asan-instr
+LIBT_VARIANTS := best first extern pthread m32 instr instr-every m32-instr asan asan-instr \
+                 only-info only-integrity only-poison
 LIBT_FLAGS_best        :=
 LIBT_FLAGS_first       := -DUMM_FIRST_FIT
 LIBT_FLAGS_extern      := -DUMM_PORT_EXTERN
@@ -13,6 +14,10 @@ LIBT_FLAGS_instr-every := -DUMM_INSTRUMENT -DUMM_CHECK_EVERY_OP
 LIBT_FLAGS_m32-instr   := -m32 -DUMM_INSTRUMENT
 LIBT_FLAGS_asan        := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LIBT_FLAGS_asan-instr  := $(LIBT_FLAGS_asan) -DUMM_INSTRUMENT
+# Upstream's part switches, one at a time.
+LIBT_FLAGS_only-info      := -DUMM_INFO
+LIBT_FLAGS_only-integrity := -DUMM_INTEGRITY_CHECK
+LIBT_FLAGS_only-poison    := -DUMM_POISON_CHECK
 
 LIBT_SRCS := tests/lib/tcheck.c tests/lib/heapwalk.c tests/lib/port_extern.c
 

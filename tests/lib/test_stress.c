@@ -12,7 +12,8 @@
 #include "heapwalk.h"
 #include "tcheck.h"
 #include "umm_malloc.h"
-#if defined(UMM_INTEGRITY_CHECK) || defined(UMM_INSTRUMENT)
+#include "umm_config.h"
+#if UMM_HAS_RECORD
 #include "umm_diag.h"
 #endif
 
@@ -183,6 +184,14 @@ static int stress(size_t heap_bytes, uint64_t seed, int ops)
     }
     if (ooms == 0 && heap_bytes <= 8192)
         fprintf(stderr, "note: seed %llu never ran out of memory\n", (unsigned long long)seed);
+#if defined(UMM_INTEGRITY_CHECK) || defined(UMM_POISON_CHECK)
+    /* No false positives: a clean run records no fault at all. */
+    struct umm_fault fault;
+    if (umm_multi_last_fault(&heap, &fault)) {
+        fprintf(stderr, "seed %llu: fault kind %u recorded on a clean run\n", (unsigned long long)seed, fault.kind);
+        bad++;
+    }
+#endif
     umm_multi_deinit(&heap);
     free(region);
     return bad;
