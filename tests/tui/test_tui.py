@@ -414,3 +414,21 @@ def test_damaged_mutants_never_crash_the_screen(term_list, tmp_path, seed):
         t.keys(k, settle=0.02)
     t.keys("q")
     assert t.exit_line() == (0, "same"), t.screen()
+
+
+def test_curses_stays_in_cli_tui():
+    """Only cli/tui/ draws (STYLE.md: the core never includes curses), and
+    the TUI's model is curses-free too."""
+    from term import TOP
+    offenders = []
+    for root, _, names in os.walk(os.path.join(TOP, "cli")):
+        for name in names:
+            if not name.endswith((".c", ".h")):
+                continue
+            path = os.path.join(root, name)
+            rel = os.path.relpath(path, TOP)
+            with open(path, errors="replace") as f:
+                uses = re.search(r"#\s*include\s*[<\"](n?curses|term)\.h[>\"]", f.read())
+            if uses and (not rel.startswith("cli/tui/") or name.startswith("tui_model")):
+                offenders.append(rel)
+    assert offenders == []
