@@ -76,6 +76,34 @@ static int push_item(struct tui_heap_view *v, size_t *cap, const struct tui_item
     return 0;
 }
 
+struct problem_ref {
+    uint64_t address;
+    int32_t index;
+};
+
+static int cmp_problem_ref(const void *a, const void *b)
+{
+    const struct problem_ref *x = a, *y = b;
+    if (x->address != y->address)
+        return x->address < y->address ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* The first problem (in the core's order among equal addresses) whose
+ * address is in [lo, hi), or -1. */
+static int32_t problem_in(const struct problem_ref *refs, size_t n, uint64_t lo, uint64_t hi)
+{
+    size_t a = 0, b = n;
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        if (refs[mid].address < lo)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    return a < n && refs[a].address < hi ? refs[a].index : -1;
+}
+
 static int build_items(struct tui_heap_view *v)
 {
     const struct hv_heap *h = v->heap;
@@ -102,6 +130,19 @@ static int build_items(struct tui_heap_view *v)
                     first_problem[bi] = (int32_t)k;
             }
         }
+    }
+    /* problems by address, to name the one inside each damaged span */
+    struct problem_ref *by_address = NULL;
+    if (h->problem_count) {
+        by_address = malloc(h->problem_count * sizeof *by_address);
+        if (!by_address) {
+            free(first_problem);
+            free(cells);
+            return -1;
+        }
+        for (size_t k = 0; k < h->problem_count; k++)
+            by_address[k] = (struct problem_ref){ h->problems[k].address, (int32_t)k };
+        qsort(by_address, h->problem_count, sizeof *by_address, cmp_problem_ref);
     }
     size_t cap = 0;
     int rc = 0;
@@ -144,14 +185,8 @@ static int build_items(struct tui_heap_view *v)
                 gi++;
             it.gap_kind = gi < h->gap_count ? h->gaps[gi].kind : UMM_FAULT_HEADER;
             it.cls = it.gap_kind == HV_PROBLEM_UNREADABLE ? TC_UNREADABLE : TC_CORRUPT;
-            for (size_t p = 0; p < h->problem_count; p++) {
-                uint64_t a = h->problems[p].address;
-                uint64_t lo = h->blocks_address + (uint64_t)c->first_unit * h->unit_bytes;
-                if (a >= lo && a < lo + (uint64_t)c->units * h->unit_bytes) {
-                    it.problem = (int32_t)p;
-                    break;
-                }
-            }
+            uint64_t lo = h->blocks_address + (uint64_t)c->first_unit * h->unit_bytes;
+            it.problem = problem_in(by_address, h->problem_count, lo, lo + (uint64_t)c->units * h->unit_bytes);
         }
         rc |= push_item(v, &cap, &it);
     }
@@ -166,6 +201,7 @@ static int build_items(struct tui_heap_view *v)
     }
     for (size_t i = 0; i < v->item_count; i++)
         v->items[i].pos = v->items[i].kind == TI_CONTROL ? 0 : v->items[i].first + v->origin;
+    free(by_address);
     free(first_problem);
     free(cells);
     return rc;
