@@ -191,7 +191,13 @@ static void draw_hex(struct tui_app *app, const struct tui_item *it, int y, int 
 {
     const struct tui_heap_view *v = cur_view(app);
     const struct hv_heap *h = v->heap;
-    int per_line = width >= 9 + 16 * 3 ? 16 : 8;
+    /* address column: 8 digits, more for addresses above 4 GiB (host dumps) */
+    int addr_digits = 8;
+    uint64_t top_address = h->blocks_address + (uint64_t)h->unit_count * h->unit_bytes + 256;
+    while (addr_digits < 16 && (top_address >> (4 * addr_digits)) != 0)
+        addr_digits++;
+    int col = addr_digits + 1;
+    int per_line = width >= col + 16 * 3 ? 16 : 8;
     uint64_t start = tui_item_address(v, it);
     uint64_t end = start + tui_item_bytes(v, it);
     struct hv_block_info info;
@@ -223,7 +229,7 @@ static void draw_hex(struct tui_app *app, const struct tui_item *it, int y, int 
         attrset(A_NORMAL);
         for (int k = 0; k < width; k++)
             addch(' ');
-        mvprintw(y + r, x, "%08llx", (unsigned long long)line);
+        mvprintw(y + r, x, "%0*llx", addr_digits, (unsigned long long)line);
         for (int b = 0; b < per_line; b++) {
             uint64_t addr = line + (uint64_t)b;
             uint8_t byte;
@@ -241,9 +247,9 @@ static void draw_hex(struct tui_app *app, const struct tui_item *it, int y, int 
                 attr = app->color ? COLOR_PAIR(P_CANARY) | A_BOLD : A_UNDERLINE;
             attrset(attr);
             if (ok)
-                mvprintw(y + r, x + 9 + b * 3, "%02x", byte);
+                mvprintw(y + r, x + col + b * 3, "%02x", byte);
             else
-                mvaddstr(y + r, x + 9 + b * 3, "??");
+                mvaddstr(y + r, x + col + b * 3, "??");
             attrset(A_NORMAL);
         }
     }

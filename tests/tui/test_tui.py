@@ -432,3 +432,44 @@ def test_curses_stays_in_cli_tui():
             if uses and (not rel.startswith("cli/tui/") or name.startswith("tui_model")):
                 offenders.append(rel)
     assert offenders == []
+
+
+def test_million_block_host_heap_with_64_bit_addresses(term_list):
+    """mkdump's bench heap (16 MiB, about a million blocks, allocated by
+    the host at an address above 4 GiB): the first screen comes quickly and
+    the hex view's address column grows to fit."""
+    import json
+    mkdump = os.environ.get("TUI_MKDUMP")
+    if not mkdump:
+        pytest.skip("mkdump (tests/cli) not available")
+    work = os.environ.get("TUI_TEST_DIR", "/tmp")
+    os.makedirs(work, exist_ok=True)
+    dump = os.path.join(work, "bench16m.bin")
+    truth = json.loads(subprocess.check_output([mkdump, "bench", dump], text=True, timeout=60))
+    try:
+        args = ["--base", hex(truth["base"]), "--heap", hex(truth["ctl"]), dump]
+        started = time.monotonic()
+        t = Term([HEAPVIEW, "tui", *args])
+        term_list.append(t)
+        text = t.wait_text("inspector", timeout=20)
+        first_screen = time.monotonic() - started
+        # `top` has the totals without a million block entries
+        doc = json.loads(subprocess.check_output([HEAPVIEW, "top", "--json", *args], text=True, timeout=60))
+        h = doc["heaps"][0]
+        assert h["used_entries"] == truth["live"]
+        assert status(text)[:2] == [h["used_bytes"], h["used_entries"]]
+        digits = len("%x" % (truth["base"] + os.path.getsize(dump)))
+        assert digits > 8
+        hexlines = [l for l in t.lines() if re.match(r"^[0-9a-f]{%d} " % digits, l)]
+        assert len(hexlines) >= 4, t.text()
+        for l in hexlines:
+            assert re.match(r"^[0-9a-f]{%d}( [0-9a-f]{2}){8}(\s|$)" % digits, l), l
+        _, addr, _ = inspected(text)
+        assert int(hexlines[0][:digits], 16) <= addr < int(hexlines[-1][:digits], 16) + 8
+        t.keys("End")
+        assert "end marker" in t.screen()
+        t.keys("q")
+        assert t.exit_line() == (0, "same")
+        assert first_screen < 10, first_screen
+    finally:
+        os.remove(dump)

@@ -19,10 +19,12 @@ $(TUI_CHURN_FW): $(TUI_TEST_DIR)/churn_fw.o $(FW_COMMON_OBJS) $(FW_LIB_INSTR) $(
 	$(Q)$(FW_CC) $(FW_LDFLAGS) $(filter %.o,$^) -o $@
 
 TUI_TEST_ENV = HEAPVIEW=$(abspath $(HEAPVIEW)) FW_DIR=$(abspath $(FW_DIR)) \
-	TUI_CHURN_FW=$(abspath $(TUI_CHURN_FW)) TUI_TEST_DIR=$(abspath $(TUI_TEST_DIR))
+	TUI_CHURN_FW=$(abspath $(TUI_CHURN_FW)) TUI_TEST_DIR=$(abspath $(TUI_TEST_DIR)) \
+	TUI_MKDUMP=$(if $(MKDUMP_REL),$(abspath $(MKDUMP_REL)))
 
 TEST_SUITES += tui
-test-tui: $(HEAPVIEW) $(TUI_DUMPS) $(TUI_CHURN_FW)
+# mkdump (tests/cli) makes the large host heap for the 64-bit address test.
+test-tui: $(HEAPVIEW) $(TUI_DUMPS) $(TUI_CHURN_FW) $(MKDUMP_REL)
 	$(Q)$(TUI_TEST_ENV) timeout 300 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/tui
 
 tui-golden: $(HEAPVIEW) $(TUI_DUMPS)
