@@ -210,6 +210,38 @@ int hv_elf_read(const struct hv_elf *e, uint64_t addr, void *out, size_t len)
     return 0;
 }
 
+/*
+ * The unit whose subprogram starts where the function holding `addr` starts.
+ * With --gc-sections, discarded functions keep their DWARF with addresses
+ * from 0, so in firmware linked at 0 several units claim low addresses and
+ * the first one dwarf_addrdie finds may describe code that is not there.
+ * Bounded by the number of units and their top-level entries.
+ */
+static int cu_defining_function(struct hv_elf *e, uint64_t addr, Dwarf_Die *out)
+{
+    const struct hv_symbol *fn = hv_elf_function_at(e, addr);
+    if (!fn)
+        return 0;
+    Dwarf_Off off = 0, next;
+    size_t hsize;
+    while (dwarf_nextcu(e->dwarf, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+        Dwarf_Die cu, child;
+        if (dwarf_offdie(e->dwarf, off + hsize, &cu) && dwarf_haspc(&cu, (Dwarf_Addr)addr) == 1 &&
+            dwarf_child(&cu, &child) == 0) {
+            do {
+                Dwarf_Addr low;
+                if (dwarf_tag(&child) == DW_TAG_subprogram && dwarf_lowpc(&child, &low) == 0 &&
+                    (low & ~(Dwarf_Addr)1) == fn->address) {
+                    *out = cu;
+                    return 1;
+                }
+            } while (dwarf_siblingof(&child, &child) == 0);
+        }
+        off = next;
+    }
+    return 0;
+}
+
 int hv_elf_source_line(struct hv_elf *e, uint64_t addr, const char **file, int *line)
 {
     if (!e->dwarf_tried) {
@@ -219,7 +251,7 @@ int hv_elf_source_line(struct hv_elf *e, uint64_t addr, const char **file, int *
     if (!e->dwarf)
         return -1;
     Dwarf_Die cu;
-    if (!dwarf_addrdie(e->dwarf, (Dwarf_Addr)addr, &cu))
+    if (!cu_defining_function(e, addr, &cu) && !dwarf_addrdie(e->dwarf, (Dwarf_Addr)addr, &cu))
         return -1;
     Dwarf_Line *dl = dwarf_getsrc_die(&cu, (Dwarf_Addr)addr);
     if (!dl)
