@@ -334,6 +334,12 @@ static int handle_key(struct tui_app *app, int ch)
                 v->owner_highlight = 1;
         }
         break;
+    case 'J':
+        app->hex_scroll++;
+        break;
+    case 'K':
+        app->hex_scroll--;
+        break;
     case 'c':
         v->owner_highlight = 0;
         break;

@@ -24,6 +24,10 @@ struct tui_app {
     int show_help;
     char message[256];
     int message_error;
+    /* inspector byte view: lines scrolled (J/K) for hex_item of heap hex_heap */
+    long hex_scroll;
+    const struct tui_item *hex_item;
+    size_t hex_heap;
     /* set by the last draw, used to move by rows and pages */
     struct tui_layout layout;
     size_t map_rows;

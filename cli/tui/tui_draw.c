@@ -223,6 +223,25 @@ static void draw_hex(struct tui_app *app, const struct tui_item *it, int y, int 
         if (bad >= from + (uint64_t)per_line * (uint64_t)rows && bad < end && bad - half > from)
             from = bad - half;
     }
+    /* J/K scroll, within the item (the last line may run past it) */
+    if (app->hex_item != it || app->hex_heap != app->heap_sel)
+        app->hex_scroll = 0;
+    app->hex_item = it;
+    app->hex_heap = app->heap_sel;
+    uint64_t first_line = start & ~(uint64_t)(per_line - 1);
+    uint64_t last_line = (end - 1) & ~(uint64_t)(per_line - 1);
+    if (from < first_line)
+        first_line = from;
+    long min_scroll = -(long)((from - first_line) / (uint64_t)per_line);
+    long max_scroll = last_line > from ? (long)((last_line - from) / (uint64_t)per_line) : 0;
+    if (app->hex_scroll < min_scroll)
+        app->hex_scroll = min_scroll;
+    if (app->hex_scroll > max_scroll)
+        app->hex_scroll = max_scroll;
+    if (app->hex_scroll < 0)
+        from -= (uint64_t)(-app->hex_scroll) * (uint64_t)per_line;
+    else
+        from += (uint64_t)app->hex_scroll * (uint64_t)per_line;
     for (int r = 0; r < rows; r++) {
         uint64_t line = from + (uint64_t)r * (uint64_t)per_line;
         move(y + r, x);
@@ -416,6 +435,7 @@ static const char *const help_lines[] = {
     "! e             problem list (Enter: jump to the block)",
     "o               owners by live bytes (select: highlight)",
     "c               clear the owner highlight",
+    "J K             scroll the inspector's bytes",
     "m Esc           back to the map",
     "r p             live: refresh now / pause",
     "?               this help      q  quit",

@@ -79,6 +79,11 @@ class Term:
                 time.sleep(0.02)
             self.wait_stable(quiet=0.1, timeout=2.0)
 
+    def repeat(self, key, count):
+        """Sends `key` count times in one go, then waits for the screen to settle."""
+        self.tmux("send-keys", "-t", "0", "-N", str(count), key)
+        self.wait_stable(quiet=0.15, timeout=5.0)
+
     def literal(self, text):
         self.tmux("send-keys", "-t", "0", "-l", text)
         self.wait_for(lambda s: text in s, timeout=5, what="typed %r" % text)

@@ -473,3 +473,27 @@ def test_million_block_host_heap_with_64_bit_addresses(term_list):
         assert first_screen < 10, first_screen
     finally:
         os.remove(dump)
+
+
+def test_inspector_bytes_scroll_within_the_block(term_list):
+    """J/K move the byte view one line at a time, never past the block."""
+    h = report_json("sc-healthy")["heaps"][0]
+    big = max((b for b in h["blocks"] if b["state"] == "used"), key=lambda b: b["size"])
+    t = start(term_list, "sc-healthy")
+    t.keys("g")
+    t.literal("0x%x" % big["address"])
+    t.keys("Enter")
+    assert inspected(t.screen())[1] == big["address"]
+
+    def first_hex():
+        return [int(l[:8], 16) for l in t.lines() if re.match(r"^[0-9a-f]{8}( [0-9a-f]{2}){8}", l)]
+
+    top = first_hex()
+    assert top[0] <= big["address"]
+    t.keys("J", "J", "J")
+    assert first_hex()[0] == top[0] + 3 * 8
+    t.repeat("J", big["size"] // 8 + 5)
+    lines = first_hex()
+    assert lines[0] <= big["address"] + big["size"] - 1 < lines[0] + 8   # the block's last line at the top
+    t.repeat("K", big["size"] // 8 + 5)
+    assert first_hex() == top
