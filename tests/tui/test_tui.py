@@ -313,6 +313,10 @@ def test_errors_never_start_the_screen(term_list):
     term_list.append(t2)
     assert t2.exit_line() == (2, "same")
     assert "heapview: --interval wants milliseconds" in t2.screen()
+    t3 = Term([HEAPVIEW, "tui", *files], cwd=cwd, env={"TERM": "nosuchterm"})
+    term_list.append(t3)
+    assert t3.exit_line() == (2, "same")
+    assert "heapview: cannot use terminal type 'nosuchterm'" in t3.screen()
     # not a terminal: one line, exit 2
     r = subprocess.run([HEAPVIEW, "tui", *files], cwd=cwd, capture_output=True, text=True,
                        stdin=subprocess.DEVNULL, timeout=30)
