@@ -87,6 +87,15 @@ _Static_assert(offsetof(struct umm_record, fault_address) == UMM_REC_FAULT_ADDRE
 _Static_assert(offsetof(struct umm_record, fault_owner) == UMM_REC_FAULT_OWNER(sizeof(void *)), "format");
 _Static_assert(sizeof(struct umm_record) == UMM_REC_BYTES(sizeof(void *)), "format");
 
+/* Accessors and class arithmetic: always folded in when optimising for
+ * speed (GCC otherwise leaves some out of line in the larger operations);
+ * -Os builds let the compiler choose. */
+#if defined(__OPTIMIZE_SIZE__)
+#define UMM_INLINE static inline
+#else
+#define UMM_INLINE static inline __attribute__((always_inline))
+#endif
+
 /*
  * What one operation needs of a heap, derived once per public call so the
  * hot paths keep it in registers.  `wide` selects 32-bit indices.
@@ -100,9 +109,9 @@ struct umm_h {
 };
 
 /* The free flag is the top bit of `next`: bit 15 narrow, bit 31 wide. */
-static inline uint32_t umm_free_flag(const struct umm_h *restrict h) { return 0x8000u << (h->wide << 4); }
+UMM_INLINE uint32_t umm_free_flag(const struct umm_h *restrict h) { return 0x8000u << (h->wide << 4); }
 /* The smallest block holds a header and two free-list links. */
-static inline uint32_t umm_min_units(const struct umm_h *restrict h) { return 1u + h->wide; }
+UMM_INLINE uint32_t umm_min_units(const struct umm_h *restrict h) { return 1u + h->wide; }
 
 /*
  * Hot helpers are folded into each public entry point when optimising for
@@ -136,7 +145,7 @@ static inline uint32_t umm_min_units(const struct umm_h *restrict h) { return 1u
 
 #define UMM_NONE 0xFFFFFFFFu
 
-static inline void umm_h_load(struct umm_h *h, struct umm_ctl *ctl)
+UMM_INLINE void umm_h_load(struct umm_h *h, struct umm_ctl *ctl)
 {
     h->ctl = ctl;
     h->blocks = (uint8_t *)ctl + ctl->ctl_bytes;
@@ -145,10 +154,10 @@ static inline void umm_h_load(struct umm_h *h, struct umm_ctl *ctl)
     h->wide = ctl->index_bytes == 4;
 }
 
-static inline unsigned umm_hdr_bytes(const struct umm_h *restrict h) { return h->wide ? 8u : 4u; }
+UMM_INLINE unsigned umm_hdr_bytes(const struct umm_h *restrict h) { return h->wide ? 8u : 4u; }
 
 /* Field f of block b: 0 next, 1 prev, 2 next_free, 3 prev_free. */
-static inline uint32_t blk_get(const struct umm_h *restrict h, uint32_t b, unsigned f)
+UMM_INLINE uint32_t blk_get(const struct umm_h *restrict h, uint32_t b, unsigned f)
 {
     uint8_t *p = h->blocks + ((size_t)b << 3);
     if (h->wide)
@@ -156,7 +165,7 @@ static inline uint32_t blk_get(const struct umm_h *restrict h, uint32_t b, unsig
     return ((umm_u16a *)(void *)p)[f];
 }
 
-static inline void blk_set(const struct umm_h *restrict h, uint32_t b, unsigned f, uint32_t v)
+UMM_INLINE void blk_set(const struct umm_h *restrict h, uint32_t b, unsigned f, uint32_t v)
 {
     uint8_t *p = h->blocks + ((size_t)b << 3);
     if (h->wide)
@@ -170,30 +179,30 @@ static inline void blk_set(const struct umm_h *restrict h, uint32_t b, unsigned 
 #define BLK_NFREE 2u
 #define BLK_PFREE 3u
 
-static inline uint32_t blk_next(const struct umm_h *restrict h, uint32_t b)
+UMM_INLINE uint32_t blk_next(const struct umm_h *restrict h, uint32_t b)
 {
     return blk_get(h, b, BLK_NEXT) & ~umm_free_flag(h);
 }
-static inline int blk_is_free(const struct umm_h *restrict h, uint32_t b)
+UMM_INLINE int blk_is_free(const struct umm_h *restrict h, uint32_t b)
 {
     return (blk_get(h, b, BLK_NEXT) & umm_free_flag(h)) != 0;
 }
-static inline uint32_t blk_units(const struct umm_h *restrict h, uint32_t b)
+UMM_INLINE uint32_t blk_units(const struct umm_h *restrict h, uint32_t b)
 {
     return blk_next(h, b) - b;
 }
-static inline uint8_t *blk_data(const struct umm_h *restrict h, uint32_t b)
+UMM_INLINE uint8_t *blk_data(const struct umm_h *restrict h, uint32_t b)
 {
     return h->blocks + ((size_t)b << 3) + umm_hdr_bytes(h);
 }
 
-static inline uint32_t bin_get(const struct umm_h *restrict h, unsigned c)
+UMM_INLINE uint32_t bin_get(const struct umm_h *restrict h, unsigned c)
 {
     if (h->wide)
         return ((umm_u32a *)(void *)h->bins)[c];
     return ((umm_u16a *)(void *)h->bins)[c];
 }
-static inline void bin_set(const struct umm_h *restrict h, unsigned c, uint32_t v)
+UMM_INLINE void bin_set(const struct umm_h *restrict h, unsigned c, uint32_t v)
 {
     if (h->wide)
         ((umm_u32a *)(void *)h->bins)[c] = v;
@@ -203,7 +212,7 @@ static inline void bin_set(const struct umm_h *restrict h, unsigned c, uint32_t 
 
 /* Index of the highest set bit; x != 0.  Cores without CLZ (Cortex-M0+)
  * get a short search instead of a libgcc call. */
-static inline unsigned umm_fls(uint32_t x)
+UMM_INLINE unsigned umm_fls(uint32_t x)
 {
 #if defined(__arm__) && !defined(__ARM_FEATURE_CLZ)
     unsigned r = 0;
@@ -216,24 +225,35 @@ static inline unsigned umm_fls(uint32_t x)
     return 31u - (unsigned)__builtin_clz(x);
 #endif
 }
-static inline unsigned umm_ctz(uint32_t x) { return umm_fls(x & (0u - x)); }
-
-/* FORMAT.md section 4. */
-static inline unsigned umm_class_of(uint32_t units)
+/* Index of the lowest set bit; x != 0.  Where there is no count-trailing
+ * instruction, through umm_fls rather than a second runtime helper. */
+UMM_INLINE unsigned umm_ctz(uint32_t x)
 {
-    if (units < UMM_FMT_LINEAR_CLASSES)
-        return units;
-    unsigned f = umm_fls(units);
-    return ((f - UMM_FMT_SL_LOG2) << UMM_FMT_SL_LOG2) + (units >> (f - UMM_FMT_SL_LOG2));
+#if (defined(__arm__) && !defined(__ARM_FEATURE_CLZ)) || (defined(__riscv) && !defined(__riscv_zbb))
+    return umm_fls(x & (0u - x));
+#else
+    return (unsigned)__builtin_ctz(x);
+#endif
 }
 
-/* The lowest class whose every block holds `units`. */
-static inline unsigned umm_fit_class_of(uint32_t units)
+/* FORMAT.md section 4.  A branch, not arithmetic, for the linear classes:
+ * the common small sizes then skip the bit search. */
+UMM_INLINE unsigned umm_class_of(uint32_t units)
 {
     if (units < UMM_FMT_LINEAR_CLASSES)
         return units;
-    unsigned f = umm_fls(units);
-    return umm_class_of(units + (1u << (f - UMM_FMT_SL_LOG2)) - 1u);
+    unsigned s = umm_fls(units) - UMM_FMT_SL_LOG2;
+    return (s << UMM_FMT_SL_LOG2) + (units >> s);
+}
+
+/* The lowest class whose every block holds `units`: its class, or the next
+ * one when `units` is not the smallest size of its class. */
+UMM_INLINE unsigned umm_fit_class_of(uint32_t units)
+{
+    if (units < UMM_FMT_LINEAR_CLASSES)
+        return units;
+    unsigned s = umm_fls(units) - UMM_FMT_SL_LOG2;
+    return (s << UMM_FMT_SL_LOG2) + ((units + (1u << s) - 1u) >> s);
 }
 
 /* ---- shared between the allocator and the diagnostics ------------------ */
@@ -246,7 +266,7 @@ uint32_t umm_block_of_ptr_core(const struct umm_h *restrict h, const void *p);
 /* Bytes between the data area and the user pointer. */
 /* A build without a prefix only ever makes heaps without one: a constant
  * then, not a load on every operation. */
-static inline unsigned umm_prefix(const struct umm_h *restrict h)
+UMM_INLINE unsigned umm_prefix(const struct umm_h *restrict h)
 {
 #if UMM_HAS_PREFIX
     return h->ctl->prefix_bytes;
@@ -256,7 +276,7 @@ static inline unsigned umm_prefix(const struct umm_h *restrict h)
 #endif
 }
 /* Least canary bytes after the user's (FORMAT.md section 5). */
-static inline unsigned umm_suffix(const struct umm_h *restrict h)
+UMM_INLINE unsigned umm_suffix(const struct umm_h *restrict h)
 {
 #if UMM_HAS_PREFIX
     return h->ctl->suffix_bytes;

@@ -137,19 +137,20 @@ UMM_HOT uint32_t block_take(const struct umm_h *restrict h, uint32_t b, uint32_t
 /* Block of at least `units`, taken and trimmed; 0 when none fits. */
 UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units)
 {
-    unsigned own = umm_class_of(units);
     uint32_t candidate;
     /*
      * Below UMM_FMT_LINEAR_CLASSES a class holds one size: its head is an
      * exact fit, taken whole.
      */
-    if (units < UMM_FMT_LINEAR_CLASSES && own < h->ctl->class_count) {
-        candidate = bin_get(h, own);
-        if (candidate) {
-            freelist_unlink(h, candidate, own);
-            instr_free_removed(h, units);
-            blk_set(h, candidate, BLK_NEXT, candidate + units);
-            return candidate;
+    if (units < UMM_FMT_LINEAR_CLASSES) {
+        if (units < h->ctl->class_count) {
+            candidate = bin_get(h, units);
+            if (candidate) {
+                freelist_unlink(h, candidate, units);
+                instr_free_removed(h, units);
+                blk_set(h, candidate, BLK_NEXT, candidate + units);
+                return candidate;
+            }
         }
     }
 #if defined(UMM_BEST_FIT)
@@ -158,9 +159,10 @@ UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units
      * blocks are within 1/8 of the request) before settling for the head of
      * a larger class.
      */
-    else if (own < h->ctl->class_count) {
+    else {
+        unsigned own = umm_class_of(units);
         uint32_t best = 0, best_units = UMM_NONE;
-        candidate = bin_get(h, own);
+        candidate = own < h->ctl->class_count ? bin_get(h, own) : 0;
         for (unsigned seen = 0; candidate && seen < UMM_FIT_SCAN_LIMIT; seen++) {
             uint32_t have = blk_units(h, candidate);
             if (have >= units && have < best_units) {
@@ -183,6 +185,7 @@ UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units
     }
 #if defined(UMM_FIRST_FIT)
     /* Only blocks of the request's own class are left that might fit. */
+    unsigned own = umm_class_of(units);
     if (own < h->ctl->class_count) {
         candidate = bin_get(h, own);
         for (unsigned seen = 0; candidate && seen < UMM_FIT_SCAN_LIMIT; seen++) {
