@@ -93,6 +93,20 @@ size_t split_inputs(const struct cli_args *a, const char **dumps, const char **e
 /* Total problems over every heap. */
 size_t session_problem_count(const struct session *s);
 
+struct hv_live_options;
+/* The live-source options the arguments ask for. */
+void session_live_options(const struct cli_args *a, struct hv_live_options *opt);
+/* Decodes every heap `disc` found in `snap` with s->dopts into a new array
+ * (*heaps_out, disc->count entries); 0, or -1 with a reason in err and
+ * nothing allocated. */
+int session_decode_refs(const struct session *s, struct hv_snapshot *snap, const struct hv_discovery *disc,
+                        struct hv_heap **heaps_out, char *err, size_t errlen);
+void session_free_heaps(struct hv_heap *heaps, size_t count);
+/* A running target may change while it is read: 1 when the first bytes of
+ * any heap (its control area) differ from what was read, with the first
+ * differing address in *where. */
+int session_heaps_torn(struct hv_source *src, const struct hv_heap *heaps, size_t count, uint64_t *where);
+
 /* Renderers. */
 void render_json_document(FILE *f, const struct session *s, int with_blocks);
 void render_text_summary(FILE *f, const struct hv_heap *h, int color);

@@ -178,30 +178,48 @@ static int decode_all(struct session *s, const struct cli_args *a, const char *e
                                             "umm_heap, and no control block is in the image", elf_path);
         return fail(s->dump_names, reason);
     }
-    s->heaps = calloc(s->disc.count, sizeof *s->heaps);
-    if (!s->heaps)
-        return fail(s->dump_names, "out of memory");
-    for (size_t i = 0; i < s->disc.count; i++) {
-        const struct hv_heap_ref *r = &s->disc.refs[i];
-        char err[256];
+    char err[256];
+    if (session_decode_refs(s, &s->snap, &s->disc, &s->heaps, err, sizeof err) < 0)
+        return fail(s->dump_names, err);
+    s->heap_count = s->disc.count;
+    return 0;
+}
+
+void session_free_heaps(struct hv_heap *heaps, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        hv_heap_free(&heaps[i]);
+    free(heaps);
+}
+
+int session_decode_refs(const struct session *s, struct hv_snapshot *snap, const struct hv_discovery *disc,
+                        struct hv_heap **heaps_out, char *err, size_t errlen)
+{
+    struct hv_heap *heaps = calloc(disc->count ? disc->count : 1, sizeof *heaps);
+    if (!heaps) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < disc->count; i++) {
+        const struct hv_heap_ref *r = &disc->refs[i];
         int rc;
         if (r->format == HV_FORMAT_UPSTREAM)
-            rc = hv_decode_upstream(&s->heaps[i], &s->snap, r->address, r->size, r->numblocks,
-                                    r->big_endian, r->name, &s->dopts, err, sizeof err);
+            rc = hv_decode_upstream(&heaps[i], snap, r->address, r->size, r->numblocks, r->big_endian, r->name,
+                                    &s->dopts, err, errlen);
         else
-            rc = hv_decode_heapview(&s->heaps[i], &s->snap, r->address, r->name, &s->dopts, err, sizeof err);
-        s->heap_count = i + 1;
-        if (rc < 0)
-            return fail(s->dump_names, err);
+            rc = hv_decode_heapview(&heaps[i], snap, r->address, r->name, &s->dopts, err, errlen);
+        if (rc < 0) {
+            session_free_heaps(heaps, i + 1);
+            return -1;
+        }
     }
+    *heaps_out = heaps;
     return 0;
 }
 
 static void undecode(struct session *s)
 {
-    for (size_t i = 0; i < s->heap_count; i++)
-        hv_heap_free(&s->heaps[i]);
-    free(s->heaps);
+    session_free_heaps(s->heaps, s->heap_count);
     s->heaps = NULL;
     s->heap_count = 0;
     hv_discovery_free(&s->disc);
@@ -209,25 +227,29 @@ static void undecode(struct session *s)
     hv_snapshot_free(&s->snap);
 }
 
-/* A running target may change while it is read: re-read every heap's
- * control area (and the first units) and compare. */
-static int snapshot_torn(struct session *s, uint64_t *where)
+int session_heaps_torn(struct hv_source *src, const struct hv_heap *heaps, size_t count, uint64_t *where)
 {
-    for (size_t i = 0; i < s->heap_count; i++) {
-        const struct hv_heap *h = &s->heaps[i];
+    for (size_t i = 0; i < count; i++) {
+        const struct hv_heap *h = &heaps[i];
         size_t len = (size_t)(h->mem.length < 4096 ? h->mem.length : 4096);
-        if (len && h->mem.data && hv_source_reread_compare(s->src, h->address, len, h->mem.data, where) != 0)
+        if (len && h->mem.data && hv_source_reread_compare(src, h->address, len, h->mem.data, where) != 0)
             return 1;
     }
     return 0;
 }
 
+void session_live_options(const struct cli_args *a, struct hv_live_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->timeout_ms = a->timeout.set ? (int)(a->timeout.value > 600000 ? 600000 : a->timeout.value) : 5000;
+    opt->halt_policy = a->no_halt ? HV_HALT_POLICY_NO_HALT : HV_HALT_POLICY_HALT;
+}
+
 static int open_live(struct session *s, const struct cli_args *a)
 {
     char err[256];
-    struct hv_live_options opt = { 0 };
-    opt.timeout_ms = a->timeout.set ? (int)(a->timeout.value > 600000 ? 600000 : a->timeout.value) : 5000;
-    opt.halt_policy = a->no_halt ? HV_HALT_POLICY_NO_HALT : HV_HALT_POLICY_HALT;
+    struct hv_live_options opt;
+    session_live_options(a, &opt);
     const char *target = a->gdb_remote ? a->gdb_remote : a->openocd;
     snprintf(s->dump_names, sizeof s->dump_names, "%s", target);
     s->src = a->gdb_remote ? hv_source_gdb_open(target, &opt, err, sizeof err)
@@ -282,13 +304,13 @@ int session_open(struct session *s, const struct cli_args *a, const char *const 
     int rc = decode_all(s, a, elf_path);
     if (rc == 0 && live && a->no_halt) {
         uint64_t where = 0;
-        for (int attempt = 1; attempt < 3 && snapshot_torn(s, &where); attempt++) {
+        for (int attempt = 1; attempt < 3 && session_heaps_torn(s->src, s->heaps, s->heap_count, &where); attempt++) {
             undecode(s);
             rc = decode_all(s, a, elf_path);
             if (rc != 0)
                 break;
         }
-        if (rc == 0 && snapshot_torn(s, &where))
+        if (rc == 0 && session_heaps_torn(s->src, s->heaps, s->heap_count, &where))
             fprintf(stderr, "heapview: warning: '%s' changed memory at 0x%llx while it was read; "
                             "the report may mix two moments\n", s->dump_names, (unsigned long long)where);
     }

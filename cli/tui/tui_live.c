@@ -11,13 +11,6 @@
 #include "../source/source_live.h"
 #include "tui_app.h"
 
-static void free_heaps(struct hv_heap *heaps, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        hv_heap_free(&heaps[i]);
-    free(heaps);
-}
-
 static void reason(char *err, size_t errlen, const struct hv_source *src, const char *what)
 {
     if (src->error[0])
@@ -50,41 +43,14 @@ static int decode_snapshot(struct tui_app *app, struct hv_snapshot *snap, struct
         reason(err, errlen, s->src, disc->note_count ? disc->notes[0] : "no heap found");
         return -1;
     }
-    struct hv_heap *heaps = calloc(disc->count, sizeof *heaps);
-    if (!heaps) {
-        snprintf(err, errlen, "out of memory");
+    char why[256];
+    struct hv_heap *heaps;
+    if (session_decode_refs(s, snap, disc, &heaps, why, sizeof why) < 0) {
+        reason(err, errlen, s->src, why);
         return -1;
-    }
-    for (size_t i = 0; i < disc->count; i++) {
-        const struct hv_heap_ref *r = &disc->refs[i];
-        char why[256];
-        int rc;
-        if (r->format == HV_FORMAT_UPSTREAM)
-            rc = hv_decode_upstream(&heaps[i], snap, r->address, r->size, r->numblocks, r->big_endian, r->name,
-                                    &s->dopts, why, sizeof why);
-        else
-            rc = hv_decode_heapview(&heaps[i], snap, r->address, r->name, &s->dopts, why, sizeof why);
-        if (rc < 0) {
-            reason(err, errlen, s->src, why);
-            free_heaps(heaps, i + 1);
-            return -1;
-        }
     }
     *heaps_out = heaps;
     *count_out = disc->count;
-    return 0;
-}
-
-/* Did the first bytes of any heap change since they were read (the same
- * check cli/load.c makes on the first snapshot)? */
-static int snapshot_torn(struct hv_source *src, const struct hv_heap *heaps, size_t count, uint64_t *where)
-{
-    for (size_t i = 0; i < count; i++) {
-        const struct hv_heap *h = &heaps[i];
-        size_t len = (size_t)(h->mem.length < 4096 ? h->mem.length : 4096);
-        if (len && h->mem.data && hv_source_reread_compare(src, h->address, len, h->mem.data, where) != 0)
-            return 1;
-    }
     return 0;
 }
 
@@ -93,9 +59,8 @@ static int snapshot_torn(struct hv_source *src, const struct hv_heap *heaps, siz
 static int reconnect(struct tui_app *app, char *err, size_t errlen)
 {
     const struct cli_args *a = app->args;
-    struct hv_live_options opt = { 0 };
-    opt.timeout_ms = a->timeout.set ? (int)(a->timeout.value > 600000 ? 600000 : a->timeout.value) : 5000;
-    opt.halt_policy = a->no_halt ? HV_HALT_POLICY_NO_HALT : HV_HALT_POLICY_HALT;
+    struct hv_live_options opt;
+    session_live_options(a, &opt);
     const char *target = a->gdb_remote ? a->gdb_remote : a->openocd;
     char why[256];
     struct hv_source *src = a->gdb_remote ? hv_source_gdb_open(target, &opt, why, sizeof why)
@@ -133,13 +98,13 @@ int tui_live_refresh(struct tui_app *app, char *err, size_t errlen)
     app->torn_at = 0;
     for (int attempt = 0; rc == 0 && app->args->no_halt && attempt < 3; attempt++) {
         uint64_t where = 0;
-        if (!snapshot_torn(src, heaps, count, &where))
+        if (!session_heaps_torn(src, heaps, count, &where))
             break;
         if (attempt == 2) {
             app->torn_at = where;
             break;
         }
-        free_heaps(heaps, count);
+        session_free_heaps(heaps, count);
         hv_discovery_free(&disc);
         hv_snapshot_free(&snap);
         memset(&disc, 0, sizeof disc);
@@ -150,7 +115,7 @@ int tui_live_refresh(struct tui_app *app, char *err, size_t errlen)
     }
     if (src->ops->set_halted && src->ops->set_halted(src, 0) < 0 && rc == 0) {
         reason(err, errlen, src, "cannot resume the target");
-        free_heaps(heaps, count);
+        session_free_heaps(heaps, count);
         rc = -1;
     }
     if (rc < 0) {
@@ -169,14 +134,14 @@ int tui_live_refresh(struct tui_app *app, char *err, size_t errlen)
     if (tui_views_rebuild(app, old_views, old_view_count) < 0) {
         s->heaps = old_heaps;
         s->heap_count = old_heap_count;
-        free_heaps(heaps, count);
+        session_free_heaps(heaps, count);
         hv_discovery_free(&disc);
         hv_snapshot_free(&snap);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     tui_views_free(old_views, old_view_count);
-    free_heaps(old_heaps, old_heap_count);
+    session_free_heaps(old_heaps, old_heap_count);
     hv_discovery_free(&s->disc);
     s->disc = disc;
     hv_snapshot_free(&s->snap);
