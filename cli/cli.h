@@ -58,6 +58,8 @@ struct cli_args {
     /* check */
     struct opt_num max_fragmentation, min_largest_free, max_used;
     const char *junit;
+    /* watch */
+    struct opt_num interval, count;
     const char *files[MAX_FILES];
     size_t file_count;
 };
@@ -125,6 +127,9 @@ const char *owner_value_label(const struct session *s, int has_owner, uint64_t o
 
 /* Commands: each returns an exit code. */
 int cmd_report(const struct cli_args *a);
+int cmd_watch(const struct cli_args *a);
+/* What `report` prints for an open session; returns its exit status. */
+int render_report(FILE *f, const struct session *s, const struct cli_args *a);
 int cmd_blocks(const struct cli_args *a);
 int cmd_map(const struct cli_args *a);
 int cmd_top(const struct cli_args *a);

@@ -8,6 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <time.h>
+#include <unistd.h>
+
 #include "cli.h"
 #include "opts.h"
 #include "source/hv_sources.h"
@@ -238,11 +241,50 @@ int session_heaps_torn(struct hv_source *src, const struct hv_heap *heaps, size_
     return 0;
 }
 
+/* A read of a live target that takes more than a second says how far it
+ * got, on stderr when that is a terminal, and wipes the line when done. */
+struct read_progress {
+    const char *target;
+    struct timespec start;
+    uint64_t last_done, last_total;
+    int shown;
+};
+static struct read_progress read_progress;
+
+static void progress_show(void *ctx, uint64_t done, uint64_t total)
+{
+    struct read_progress *p = ctx;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    /* A new read: the previous one ended with done == total. */
+    if (done <= p->last_done || total != p->last_total)
+        p->start = now;
+    p->last_done = done;
+    p->last_total = total;
+    if (done >= total) {
+        if (p->shown)
+            fputs("\r\033[K", stderr);
+        p->shown = 0;
+        return;
+    }
+    double elapsed = (double)(now.tv_sec - p->start.tv_sec) + (double)(now.tv_nsec - p->start.tv_nsec) / 1e9;
+    if (elapsed < 1.0)
+        return;
+    fprintf(stderr, "\rheapview: reading '%s': %llu of %llu KiB", p->target, (unsigned long long)(done / 1024),
+            (unsigned long long)(total / 1024));
+    p->shown = 1;
+}
+
 void session_live_options(const struct cli_args *a, struct hv_live_options *opt)
 {
     memset(opt, 0, sizeof *opt);
     opt->timeout_ms = a->timeout.set ? (int)(a->timeout.value > 600000 ? 600000 : a->timeout.value) : 5000;
     opt->halt_policy = a->no_halt ? HV_HALT_POLICY_NO_HALT : HV_HALT_POLICY_HALT;
+    if (isatty(STDERR_FILENO)) {
+        read_progress.target = a->gdb_remote ? a->gdb_remote : a->openocd;
+        opt->progress = progress_show;
+        opt->progress_ctx = &read_progress;
+    }
 }
 
 static int open_live(struct session *s, const struct cli_args *a)

@@ -59,6 +59,13 @@ static const struct opt check_opts[] = {
     { 0 },
 };
 
+static const struct opt watch_opts[] = {
+    COMMON_OPTS,
+    { "interval", OPT_NUM, OFF(interval), "MS", "time between refreshes (default 2000)", 0 },
+    { "count", OPT_NUM, OFF(count), "N", "stop after N reports (default: until interrupted)", 0 },
+    { 0 },
+};
+
 static const struct command commands[] = {
     { "report", "[options] DUMP... [firmware.elf]",
       "Summary per heap, problems and a fragmentation map (the default command).", report_opts, cmd_report,
@@ -73,6 +80,9 @@ static const struct command commands[] = {
       diff_opts, cmd_diff, 2, 3 },
     { "check", "[options] DUMP... [firmware.elf]",
       "CI gate: fails (exit 1) on any problem or a limit exceeded.", check_opts, cmd_check, 0, MAX_FILES },
+    { "watch", "[options] (--gdb-remote|--openocd TARGET | DUMP...) [firmware.elf]",
+      "The report again and again, on an interval (live targets; dumps are re-read).", watch_opts, cmd_watch,
+      0, MAX_FILES },
 };
 
 static void usage(FILE *f)

@@ -37,12 +37,15 @@ ALL_TARGETS += $(LIVE_PROBE) $(LIVE_FUZZ)
 TEST_SUITES += live
 
 # The heap firmwares come from tests/firmware/firmware.mk.
-LIVE_FW_ELFS := $(filter %/sc-healthy.elf %/sc-two-heaps.elf %/sc-fragmented.elf,$(FW_SCENARIO_ELFS))
+LIVE_FW_ELFS := $(filter %/sc-healthy.elf %/sc-two-heaps.elf %/sc-fragmented.elf %/sc-wide.elf,$(FW_SCENARIO_ELFS))
+# `heapview watch` needs a target whose heap keeps changing: the TUI tests' churn firmware
+# (its rule is in tests/tui/tui.mk, read after this file).
+LIVE_CHURN_FW := $(BUILD)/tests/tui/churn_fw.elf
 
 .PHONY: test-live bench-live
-test-live: $(LIVE_PROBE) $(LIVE_MINI_FW) $(LIVE_FW_ELFS) $(LIVE_FUZZ) $(LIVE_FUZZ_SAN) $(HEAPVIEW)
+test-live: $(LIVE_PROBE) $(LIVE_MINI_FW) $(LIVE_FW_ELFS) $(LIVE_CHURN_FW) $(LIVE_FUZZ) $(LIVE_FUZZ_SAN) $(HEAPVIEW)
 	$(Q)LIVE_PROBE=$(abspath $(LIVE_PROBE)) LIVE_MINI_FW=$(abspath $(LIVE_MINI_FW)) \
-	    LIVE_HEAPVIEW=$(abspath $(HEAPVIEW)) \
+	    LIVE_HEAPVIEW=$(abspath $(HEAPVIEW)) LIVE_CHURN_FW=$(abspath $(LIVE_CHURN_FW)) \
 	    LIVE_FUZZ="$(abspath $(LIVE_FUZZ)) $(abspath $(LIVE_FUZZ_SAN))" \
 	    LIVE_BUILD=$(abspath $(LIVE_DIR)) LIVE_FW_DIR=$(abspath $(FW_DIR)) \
 	    timeout 600 $(LIVE_PYTHON) -m pytest -q -p no:cacheprovider tests/live
