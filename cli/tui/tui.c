@@ -29,6 +29,7 @@ static const struct opt tui_opts[] = {
     { "no-scan", OPT_FLAG, OFF(no_scan), NULL, "do not scan the dump for control blocks", 0 },
     { "gdb-remote", OPT_STRING, OFF(gdb_remote), "HOST:PORT", "read a live target through a GDB stub (or unix:PATH)", 0 },
     { "openocd", OPT_STRING, OFF(openocd), "HOST[:PORT]", "read a live target through OpenOCD's Tcl RPC", 0 },
+    { "halt", OPT_SET_VALUE, OFF(no_halt), NULL, "live: halt, read, resume (the default)", 0 },
     { "no-halt", OPT_FLAG, OFF(no_halt), NULL, "live: leave the target running while reading", 0 },
     { "timeout", OPT_NUM, OFF(timeout), "MS", "live: timeout per network step (default 5000)", 0 },
     { "color", OPT_COLOR, OFF(color), "WHEN", "auto, always or never (auto: colour unless NO_COLOR)", 0 },

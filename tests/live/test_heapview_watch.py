@@ -68,6 +68,7 @@ def test_watch_dumps_repeats_the_report(tmp_path):
             qemu.kill()
         qemu.wait(timeout=10)
     once = heapview("report", "%s@0x%x" % (dump, start), elf)
+    assert heapview("report", "--halt", "%s@0x%x" % (dump, start), elf).stdout == once.stdout
     twice = heapview("watch", "--count", 2, "--interval", 10, "%s@0x%x" % (dump, start), elf)
     assert twice.returncode == once.returncode, twice.stderr
     assert twice.stdout == once.stdout * 2     # not a terminal: no screen clearing
