@@ -553,6 +553,12 @@ def test_make_demo():
     assert re.search(r"^memalign\(256, 70\) -> 0x[0-9a-f]{8} aligned$", out, re.M)
     assert re.search(r"^done: \d+ checks, 0 failed$", out, re.M)
     assert "qemu-dump: checkpoint 1: methods agree\n" in out
+    # ... and ends with heapview's report on that capture: both heaps, healthy.
+    assert "$ heapview " in out
+    report = out[out.index("$ heapview "):]
+    assert re.search(r"^heap umm_heap_default at 0x[0-9a-f]+: heapview v1", report, re.M)
+    assert re.search(r"^heap hv_demo_heap at 0x[0-9a-f]+: heapview v1", report, re.M)
+    assert report.count("  no problems") == 2
     dump = os.path.join(build, "firmware", "demo-dump", "demo.cp1.gdb.bin")
     with open(dump, "rb") as f:
         assert f.read() == snapshot("demo", 1).data

@@ -42,6 +42,10 @@ for pc in umm umm-instr; do
 done
 check "drop-in sources compile freestanding" bash -c \
     "cd '$prefix/usr/share/heapview/lib' && cc -std=c11 -ffreestanding -Wall -Werror -I. -Iport -c *.c port/*.c"
+# The README's C example compiles against the installed headers.
+sed -n '/^```c$/,/^```$/p' "$top/README.md" | sed '1d;$d' > "$prefix/readme.c"
+check "README C example compiles" bash -c \
+    "test -s '$prefix/readme.c' && cc -std=c11 -Wall -Wextra -Werror -Wno-missing-prototypes -I'$prefix/usr/include/umm' -c '$prefix/readme.c' -o '$prefix/readme.o'"
 check "FORMAT.md installed" test -s "$prefix/usr/share/doc/heapview/FORMAT.md"
 check "make uninstall" make --no-print-directory -C "$top" uninstall PREFIX="$prefix/usr"
 check "nothing left but directories" bash -c "[ -z \"\$(find '$prefix/usr' -type f)\" ] || { find '$prefix/usr' -type f; false; }"
