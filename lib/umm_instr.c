@@ -168,6 +168,36 @@ static const uint8_t *first_not(const uint8_t *p, size_t n, uint8_t want)
     return NULL;
 }
 
+/* Whether all `n` (at least 4) bytes at `p` are `byte`: a word at a time,
+ * the last word overlapping, so short canaries cost a few compares. */
+static int span_is(const uint8_t *p, size_t n, uint8_t byte)
+{
+    uint32_t want = byte * 0x01010101u, word;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        memcpy(&word, p + i, 4);
+        if (word != want)
+            return 0;
+    }
+    if (i < n) {
+        memcpy(&word, p + n - 4, 4);
+        if (word != want)
+            return 0;
+    }
+    return 1;
+}
+
+/* Sets the `n` (at least 4) bytes at `p` to `byte`, as span_is reads them. */
+static void span_set(uint8_t *p, size_t n, uint8_t byte)
+{
+    uint32_t word = byte * 0x01010101u;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        memcpy(p + i, &word, 4);
+    if (i < n)
+        memcpy(p + n - 4, &word, 4);
+}
+
 /* Checks the canaries of used block `b`; reports and returns 0 on damage. */
 static int canaries_check(const struct umm_h *restrict h, uint32_t b, unsigned op)
 {
@@ -177,12 +207,17 @@ static int canaries_check(const struct umm_h *restrict h, uint32_t b, unsigned o
     uint8_t *data = blk_data(h, b);
     size_t capacity = ((size_t)blk_units(h, b) << 3) - umm_hdr_bytes(h);
     unsigned pre_at = UMM_PFX_OWNER + (unsigned)sizeof(uintptr_t);
+    uint32_t requested = pfx_requested(h, b);
+    /* The common case, all intact, in a few word compares. */
+    if (span_is(data + pre_at, prefix - pre_at, UMM_CANARY_BYTE) &&
+        (size_t)requested + prefix + UMM_SUFFIX_MIN <= capacity &&
+        span_is(data + prefix + requested, capacity - prefix - requested, UMM_CANARY_BYTE))
+        return 1;
     const uint8_t *bad = first_not(data + pre_at, prefix - pre_at, UMM_CANARY_BYTE);
     if (bad) {
         fault_report(h, UMM_FAULT_UNDERRUN, op, b, (uintptr_t)bad, UMM_CANARY_BYTE, *bad);
         return 0;
     }
-    uint32_t requested = pfx_requested(h, b);
     if ((size_t)requested + prefix + UMM_SUFFIX_MIN > capacity) {
         /* The size field itself was overwritten: an underrun reached it. */
         fault_report(h, UMM_FAULT_UNDERRUN, op, b, (uintptr_t)(data + UMM_PFX_REQUESTED),
@@ -273,7 +308,7 @@ static void prefix_write_size(const struct umm_h *restrict h, uint32_t b, size_t
     size_t capacity = ((size_t)blk_units(h, b) << 3) - umm_hdr_bytes(h);
     uint32_t requested = (uint32_t)size;
     memcpy(data + UMM_PFX_REQUESTED, &requested, 4);
-    memset(data + prefix + size, UMM_CANARY_BYTE, capacity - prefix - size);
+    span_set(data + prefix + size, capacity - prefix - size, UMM_CANARY_BYTE);
 }
 
 void instr_allocated(const struct umm_h *restrict h, uint32_t b, size_t size, uintptr_t owner, uint8_t fill)
@@ -296,7 +331,7 @@ void instr_allocated(const struct umm_h *restrict h, uint32_t b, size_t size, ui
     memcpy(data + UMM_PFX_SEQ, &seq, 4);
     memcpy(data + UMM_PFX_OWNER, &owner, sizeof owner);
     unsigned pre_at = UMM_PFX_OWNER + (unsigned)sizeof(uintptr_t);
-    memset(data + pre_at, UMM_CANARY_BYTE, prefix - pre_at);
+    span_set(data + pre_at, prefix - pre_at, UMM_CANARY_BYTE);
     if (has_fill(h))
         memset(data + prefix, fill, size);
     prefix_write_size(h, b, size);
