@@ -6,7 +6,7 @@ set -u
 pkgs_build="make gcc gcc-multilib libc6-dev libelf-dev libdw-dev libncurses-dev pkg-config"
 pkgs_cross="gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi gcc-riscv64-unknown-elf"
 pkgs_qemu="qemu-system-arm gdb-multiarch"
-pkgs_test="$pkgs_build $pkgs_cross $pkgs_qemu openocd valgrind python3 python3-pytest clang libclang-rt-14-dev tmux"
+pkgs_test="$pkgs_build $pkgs_cross $pkgs_qemu gdb openocd valgrind python3 python3-pytest clang libclang-rt-14-dev tmux"
 pkgs_demo="$pkgs_build $pkgs_cross $pkgs_qemu"
 pkgs_bench="$pkgs_build $pkgs_cross $pkgs_qemu valgrind"
 
