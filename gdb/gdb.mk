@@ -49,12 +49,18 @@ bench-gdb: $(GDB_FORMAT_PY) $(GDB_BUILD)/mkheap-rel
 	$(Q)HEAPVIEW_BUILD=$(BUILD) GDB=$(GDB_GDB) $(GDB_PYTHON) gdb/tests/bench_walk.py
 
 GDB_INSTALL_DIR = $(DESTDIR)$(PREFIX)/share/heapview/gdb
+# GDB imports every module of its data directory's python/gdb/command/ at start-up.
+GDB_AUTOLOAD_DIR := $(DESTDIR)$(PREFIX)/share/gdb/python/gdb/command
 install-gdb: $(GDB_FORMAT_PY)
 	install -d $(GDB_INSTALL_DIR) $(GDB_INSTALL_DIR)/umm_decode
 	install -m 644 gdb/umm.py gdb/README.md $(GDB_INSTALL_DIR)/
 	install -m 644 $(sort $(GDB_PKG_PY) $(GDB_FORMAT_PY)) $(GDB_INSTALL_DIR)/umm_decode/
 	printf '%s\n' '# heapview GDB commands: add this line to ~/.gdbinit' \
 		'source $(PREFIX)/share/heapview/gdb/umm.py' > $(GDB_INSTALL_DIR)/heapview.gdbinit
-	@echo 'install-gdb: add "source $(PREFIX)/share/heapview/gdb/umm.py" to ~/.gdbinit'
+	install -d $(GDB_AUTOLOAD_DIR)
+	sed 's|@UMM_PY@|$(PREFIX)/share/heapview/gdb/umm.py|' gdb/autoload.py.in > $(GDB_AUTOLOAD_DIR)/heapview_umm.py
+	@echo 'install-gdb: GDB loads the umm-* commands by itself when $(PREFIX)/share/gdb is its data directory' \
+	      '(PREFIX=/usr); otherwise add "source $(PREFIX)/share/heapview/gdb/umm.py" to ~/.gdbinit'
 uninstall-gdb:
 	rm -rf $(DESTDIR)$(PREFIX)/share/heapview/gdb
+	rm -f $(GDB_AUTOLOAD_DIR)/heapview_umm.py

@@ -47,6 +47,14 @@ sed -n '/^```c$/,/^```$/p' "$top/README.md" | sed '1d;$d' > "$prefix/readme.c"
 check "README C example compiles" bash -c \
     "test -s '$prefix/readme.c' && cc -std=c11 -Wall -Wextra -Werror -Wno-missing-prototypes -I'$prefix/usr/include/umm' -c '$prefix/readme.c' -o '$prefix/readme.o'"
 check "FORMAT.md installed" test -s "$prefix/usr/share/doc/heapview/FORMAT.md"
+# GDB with a data directory holding what install put under share/gdb finds
+# the umm-* commands by itself (-nx: no ~/.gdbinit involved).
+if command -v gdb-multiarch >/dev/null; then
+    check "GDB auto-loads the umm-* commands" bash -c \
+        "cp -r \"\$(gdb-multiarch -batch -ex 'show data-directory' | sed -n 's/.*\"\(.*\)\".*/\\1/p')\" '$prefix/gdbdata' &&
+         cp '$prefix/usr/share/gdb/python/gdb/command/heapview_umm.py' '$prefix/gdbdata/python/gdb/command/' &&
+         gdb-multiarch -batch -nx -data-directory '$prefix/gdbdata' -ex 'help umm-walk' | grep -q umm-walk"
+fi
 check "make uninstall" make --no-print-directory -C "$top" uninstall PREFIX="$prefix/usr"
 check "nothing left but directories" bash -c "[ -z \"\$(find '$prefix/usr' -type f)\" ] || { find '$prefix/usr' -type f; false; }"
 echo "install: $pass passed, $fail failed"
