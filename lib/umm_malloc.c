@@ -38,6 +38,15 @@ UMM_HOT void freelist_insert(const struct umm_h *restrict h, uint32_t b, uint32_
     instr_free_added(h, units);
 }
 
+/* Class `c`'s list has just become empty. */
+UMM_HOT void bitmap_clear(const struct umm_h *restrict h, unsigned c)
+{
+    uint32_t *word = &h->bitmap[1 + (c >> 5)];
+    *word &= ~(1u << (c & 31));
+    if (!*word)
+        h->bitmap[0] &= ~(1u << (c >> 5));
+}
+
 /* Unlinks free block `b` from the list of class `c`, its own class. */
 UMM_HOT void freelist_unlink(const struct umm_h *restrict h, uint32_t b, unsigned c)
 {
@@ -49,13 +58,42 @@ UMM_HOT void freelist_unlink(const struct umm_h *restrict h, uint32_t b, unsigne
         blk_set(h, prev, BLK_NFREE, next);
     else {
         bin_set(h, c, next);
-        if (!next) {
-            uint32_t *word = &h->bitmap[1 + (c >> 5)];
-            *word &= ~(1u << (c & 31));
-            if (!*word)
-                h->bitmap[0] &= ~(1u << (c >> 5));
-        }
+        if (!next)
+            bitmap_clear(h, c);
     }
+}
+
+/*
+ * Unlinks `b`, the head of class `c`'s list, whose successor is `next`;
+ * and `b`, the second block of a list, after `head`.  Speed builds skip
+ * what the place makes known; -Os builds share the general unlink.
+ */
+UMM_HOT void freelist_unlink_head(const struct umm_h *restrict h, uint32_t b, uint32_t next, unsigned c)
+{
+#if defined(__OPTIMIZE_SIZE__)
+    (void)next;
+    freelist_unlink(h, b, c);
+#else
+    (void)b;
+    bin_set(h, c, next);
+    if (next)
+        blk_set(h, next, BLK_PFREE, 0);
+    else
+        bitmap_clear(h, c);
+#endif
+}
+UMM_HOT void freelist_unlink_second(const struct umm_h *restrict h, uint32_t head, uint32_t b, unsigned c)
+{
+#if defined(__OPTIMIZE_SIZE__)
+    (void)head;
+    freelist_unlink(h, b, c);
+#else
+    (void)c;
+    uint32_t next = blk_get(h, b, BLK_NFREE);
+    blk_set(h, head, BLK_NFREE, next);
+    if (next)
+        blk_set(h, next, BLK_PFREE, head);
+#endif
 }
 
 UMM_HOT void freelist_remove(const struct umm_h *restrict h, uint32_t b, uint32_t units)
@@ -118,11 +156,10 @@ UMM_HOT void block_trim(const struct umm_h *restrict h, uint32_t b, uint32_t uni
     instr_fill_span(h, tail, tail, freed_end + (merged ? umm_min_units(h) : 0u));
 }
 
-/* Takes free block `b` (`have` units, class `c`) off its list, marks it
- * used and trims it to `units`. */
-UMM_HOT uint32_t block_take(const struct umm_h *restrict h, uint32_t b, uint32_t have, unsigned c, uint32_t units)
+/* Marks free block `b` (`have` units, already off its list) used and
+ * trims it to `units`. */
+UMM_HOT uint32_t block_take(const struct umm_h *restrict h, uint32_t b, uint32_t have, uint32_t units)
 {
-    freelist_unlink(h, b, c);
     instr_free_removed(h, have);
     if (have - units >= umm_min_units(h)) {
         uint32_t tail = b + units;
@@ -134,19 +171,47 @@ UMM_HOT uint32_t block_take(const struct umm_h *restrict h, uint32_t b, uint32_t
     return b;
 }
 
+/*
+ * Takes one of the first two blocks of class `c`'s list (head `b`, `have`
+ * units), where every block holds `units`: the second when it is the
+ * smaller, or as small and lower in memory.  Lower addresses first keeps
+ * used blocks packed towards the start of the heap and the large free
+ * space whole.
+ */
+UMM_HOT uint32_t block_take_first2(const struct umm_h *restrict h, uint32_t b, uint32_t have, unsigned c,
+                                   uint32_t units)
+{
+    uint32_t second = blk_get(h, b, BLK_NFREE);
+    if (second) {
+        uint32_t second_units = blk_units(h, second);
+        if (second_units < have || (second_units == have && second < b)) {
+            freelist_unlink_second(h, b, second, c);
+            return block_take(h, second, second_units, units);
+        }
+    }
+    freelist_unlink_head(h, b, second, c);
+    return block_take(h, b, have, units);
+}
+
 /* Block of at least `units`, taken and trimmed; 0 when none fits. */
 UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units)
 {
     uint32_t candidate;
     /*
-     * Below UMM_FMT_LINEAR_CLASSES a class holds one size: its head is an
-     * exact fit, taken whole.
+     * Below UMM_FMT_LINEAR_CLASSES a class holds one size: every block is
+     * an exact fit, taken whole.
      */
     if (units < UMM_FMT_LINEAR_CLASSES) {
         if (units < h->ctl->class_count) {
             candidate = bin_get(h, units);
             if (candidate) {
-                freelist_unlink(h, candidate, units);
+                /* Of the two most recently freed, the lower in memory. */
+                uint32_t second = blk_get(h, candidate, BLK_NFREE);
+                if (second && second < candidate) {
+                    freelist_unlink_second(h, candidate, second, units);
+                    candidate = second;
+                } else
+                    freelist_unlink_head(h, candidate, second, units);
                 instr_free_removed(h, units);
                 blk_set(h, candidate, BLK_NEXT, candidate + units);
                 return candidate;
@@ -156,7 +221,7 @@ UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units
 #if defined(UMM_BEST_FIT)
     /*
      * Above, look for the closest fit in the request's own class (its
-     * blocks are within 1/8 of the request) before settling for the head of
+     * blocks are within 1/8 of the request) before settling for a block of
      * a larger class.
      */
     else {
@@ -174,14 +239,16 @@ UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units
             }
             candidate = blk_get(h, candidate, BLK_NFREE);
         }
-        if (best)
-            return block_take(h, best, best_units, own, units);
+        if (best) {
+            freelist_unlink(h, best, own);
+            return block_take(h, best, best_units, units);
+        }
     }
 #endif
     unsigned c = class_find_nonempty(h, umm_fit_class_of(units));
     if (c != UMM_NONE) {
         candidate = bin_get(h, c);
-        return block_take(h, candidate, blk_units(h, candidate), c, units);
+        return block_take_first2(h, candidate, blk_units(h, candidate), c, units);
     }
 #if defined(UMM_FIRST_FIT)
     /* Only blocks of the request's own class are left that might fit. */
@@ -190,8 +257,10 @@ UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units
         candidate = bin_get(h, own);
         for (unsigned seen = 0; candidate && seen < UMM_FIT_SCAN_LIMIT; seen++) {
             uint32_t have = blk_units(h, candidate);
-            if (have >= units)
-                return block_take(h, candidate, have, own, units);
+            if (have >= units) {
+                freelist_unlink(h, candidate, own);
+                return block_take(h, candidate, have, units);
+            }
             candidate = blk_get(h, candidate, BLK_NFREE);
         }
     }
