@@ -172,100 +172,112 @@ UMM_HOT uint32_t block_take(const struct umm_h *restrict h, uint32_t b, uint32_t
 }
 
 /*
- * Takes one of the first two blocks of class `c`'s list (head `b`, `have`
- * units), where every block holds `units`: the second when it is the
- * smaller, or as small and lower in memory.  Lower addresses first keeps
- * used blocks packed towards the start of the heap and the large free
- * space whole.
+ * Unlinks one of the first two blocks of class `c`'s list (head `b`),
+ * where every block holds the request: the second when it is the smaller,
+ * or as small and lower in memory; sets *have to its units.  Lower
+ * addresses first keeps used blocks packed towards the start of the heap
+ * and the large free space whole.
  */
-UMM_HOT uint32_t block_take_first2(const struct umm_h *restrict h, uint32_t b, uint32_t have, unsigned c,
-                                   uint32_t units)
+UMM_HOT uint32_t first2_unlink(const struct umm_h *restrict h, uint32_t b, unsigned c, uint32_t *have)
 {
     uint32_t second = blk_get(h, b, BLK_NFREE);
+    *have = blk_units(h, b);
     if (second) {
         uint32_t second_units = blk_units(h, second);
-        if (second_units < have || (second_units == have && second < b)) {
+        if (second_units < *have || (second_units == *have && second < b)) {
             freelist_unlink_second(h, b, second, c);
-            return block_take(h, second, second_units, units);
+            *have = second_units;
+            return second;
         }
     }
     freelist_unlink_head(h, b, second, c);
-    return block_take(h, b, have, units);
+    return b;
 }
 
-/* Block of at least `units`, taken and trimmed; 0 when none fits. */
-UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units)
+/*
+ * A free block of at least `units`, off its list, its size in *have; 0
+ * when none fits.  Below UMM_FMT_LINEAR_CLASSES a class holds one size, so
+ * the search for a class that fits starts at the exact one.
+ */
+UMM_HOT uint32_t fit_unlink_core(const struct umm_h *restrict h, uint32_t units, uint32_t *have)
 {
     uint32_t candidate;
-    /*
-     * Below UMM_FMT_LINEAR_CLASSES a class holds one size: every block is
-     * an exact fit, taken whole.
-     */
-    if (units < UMM_FMT_LINEAR_CLASSES) {
-        if (units < h->ctl->class_count) {
-            candidate = bin_get(h, units);
-            if (candidate) {
-                /* Of the two most recently freed, the lower in memory. */
-                uint32_t second = blk_get(h, candidate, BLK_NFREE);
-                if (second && second < candidate) {
-                    freelist_unlink_second(h, candidate, second, units);
-                    candidate = second;
-                } else
-                    freelist_unlink_head(h, candidate, second, units);
-                instr_free_removed(h, units);
-                blk_set(h, candidate, BLK_NEXT, candidate + units);
-                return candidate;
-            }
-        }
-    }
 #if defined(UMM_BEST_FIT)
     /*
      * Above, look for the closest fit in the request's own class (its
      * blocks are within 1/8 of the request) before settling for a block of
      * a larger class.
      */
-    else {
+    if (units >= UMM_FMT_LINEAR_CLASSES) {
         unsigned own = umm_class_of(units);
         uint32_t best = 0, best_units = UMM_NONE;
         candidate = own < h->ctl->class_count ? bin_get(h, own) : 0;
         for (unsigned seen = 0; candidate && seen < UMM_FIT_SCAN_LIMIT; seen++) {
-            uint32_t have = blk_units(h, candidate);
-            if (have >= units && have < best_units) {
+            uint32_t size = blk_units(h, candidate);
+            if (size >= units && size < best_units) {
                 best = candidate;
-                best_units = have;
+                best_units = size;
                 /* Too little left over to split off is as good as exact. */
-                if (have - units < umm_min_units(h))
+                if (size - units < umm_min_units(h))
                     break;
             }
             candidate = blk_get(h, candidate, BLK_NFREE);
         }
         if (best) {
             freelist_unlink(h, best, own);
-            return block_take(h, best, best_units, units);
+            *have = best_units;
+            return best;
         }
     }
 #endif
     unsigned c = class_find_nonempty(h, umm_fit_class_of(units));
-    if (c != UMM_NONE) {
-        candidate = bin_get(h, c);
-        return block_take_first2(h, candidate, blk_units(h, candidate), c, units);
-    }
+    if (c != UMM_NONE)
+        return first2_unlink(h, bin_get(h, c), c, have);
 #if defined(UMM_FIRST_FIT)
     /* Only blocks of the request's own class are left that might fit. */
     unsigned own = umm_class_of(units);
     if (own < h->ctl->class_count) {
         candidate = bin_get(h, own);
         for (unsigned seen = 0; candidate && seen < UMM_FIT_SCAN_LIMIT; seen++) {
-            uint32_t have = blk_units(h, candidate);
-            if (have >= units) {
+            if (blk_units(h, candidate) >= units) {
                 freelist_unlink(h, candidate, own);
-                return block_take(h, candidate, have, units);
+                *have = blk_units(h, candidate);
+                return candidate;
             }
             candidate = blk_get(h, candidate, BLK_NFREE);
         }
     }
 #endif
     return 0;
+}
+
+/* Block of at least `units`, taken and trimmed; 0 when none fits. */
+UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units)
+{
+#if !defined(__OPTIMIZE_SIZE__)
+    /*
+     * The common case without the class search: an exact class that is not
+     * empty.  The block it takes is the one fit_unlink_core would: of the
+     * first two, the lower in memory.  -Os builds leave it to that.
+     */
+    if (units < UMM_FMT_LINEAR_CLASSES && units < h->ctl->class_count) {
+        uint32_t candidate = bin_get(h, units);
+        if (candidate) {
+            uint32_t second = blk_get(h, candidate, BLK_NFREE);
+            if (second && second < candidate) {
+                freelist_unlink_second(h, candidate, second, units);
+                candidate = second;
+            } else
+                freelist_unlink_head(h, candidate, second, units);
+            instr_free_removed(h, units);
+            blk_set(h, candidate, BLK_NEXT, candidate + units);
+            return candidate;
+        }
+    }
+#endif
+    uint32_t have;
+    uint32_t b = fit_unlink_core(h, units, &have);
+    return b ? block_take(h, b, have, units) : 0;
 }
 
 /* Units for a request of `size` bytes; 0 when it can never fit. */
@@ -629,25 +641,37 @@ UMM_HOT void *memalign_core(const struct umm_h *restrict h, size_t align, size_t
      * alignment step short of a whole one, plus a step when blocks are wider
      * than a unit. */
     uint32_t slack = step - 1u + (umm_min_units(h) > 1u ? step : 0u);
-    uint32_t b = units ? alloc_units_core(h, units + slack) : 0;
+    uint32_t have;
+    uint32_t b = units ? fit_unlink_core(h, units + slack, &have) : 0;
     if (!b) {
         instr_oom(h);
         return NULL;
     }
+    instr_free_removed(h, have);
+    /* Carved in place: [free gap][units used][free rest], each part that
+     * can stand as a block of its own; b's neighbours are used. */
+    uint32_t end = b + have;
     uintptr_t user = (uintptr_t)user_ptr(h, b);
     uint32_t gap = (uint32_t)(((align - (user & (align - 1u))) & (align - 1u)) >> 3);
     if (gap && gap < umm_min_units(h))
         gap += step;
     if (gap) {
-        /* b's predecessor is used (b was free), so the gap stands alone. */
-        uint32_t end = blk_next(h, b);
         blk_set(h, b, BLK_NEXT, (b + gap) | umm_free_flag(h));
-        block_link(h, b + gap, end - b - gap, b, 0);
+        blk_set(h, b + gap, BLK_PREV, b);
         freelist_insert(h, b, gap);
         instr_fill_free(h, b);
         b += gap;
     }
-    block_trim(h, b, units);
+    uint32_t rest = end - b - units;
+    if (rest >= umm_min_units(h)) {
+        blk_set(h, b, BLK_NEXT, b + units);
+        block_link(h, b + units, rest, b, umm_free_flag(h));
+        freelist_insert(h, b + units, rest);
+        instr_fill_free(h, b + units);
+    } else {
+        blk_set(h, b, BLK_NEXT, end);
+        blk_set(h, end, BLK_PREV, b);
+    }
     instr_allocated(h, b, size, owner, UMM_NEW_FILL_BYTE);
     return user_ptr(h, b);
 }
