@@ -280,11 +280,17 @@ UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units
     return b ? block_take(h, b, have, units) : 0;
 }
 
-/* Units for a request of `size` bytes; 0 when it can never fit. */
+/*
+ * Units for a request of `size` bytes; 0 when it can never fit in any heap
+ * (regions are indexed up to 4 GiB - 1).  One bound for every heap, so no
+ * load: a request larger than this heap but below it finds no class that
+ * fits (the class search ends at the last class), and its bytes, header
+ * and prefix included, stay below 2^32.
+ */
+#define UMM_REQUEST_MAX 0xFFFFFF00u
 UMM_HOT uint32_t units_for_size(const struct umm_h *restrict h, size_t size)
 {
-    size_t limit = (size_t)h->ctl->unit_count << 3;
-    if (size >= limit)
+    if (size > UMM_REQUEST_MAX)
         return 0;
     size_t bytes = size + umm_hdr_bytes(h) + umm_prefix(h) + umm_suffix(h);
     uint32_t units = (uint32_t)((bytes + 7u) >> 3);
