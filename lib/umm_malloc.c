@@ -31,8 +31,12 @@ UMM_HOT void freelist_insert(const struct umm_h *restrict h, uint32_t b, uint32_
     if (head)
         blk_set(h, head, BLK_PFREE, b);
     else {
-        h->bitmap[1 + (c >> 5)] |= 1u << (c & 31);
-        h->bitmap[0] |= 1u << (c >> 5);
+        /* The summary bit is already set unless the word was empty. */
+        uint32_t *word = &h->bitmap[1 + (c >> 5)];
+        uint32_t bits = *word;
+        *word = bits | (1u << (c & 31));
+        if (!bits)
+            h->bitmap[0] |= 1u << (c >> 5);
     }
     bin_set(h, c, b);
     instr_free_added(h, units);
