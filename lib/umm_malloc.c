@@ -160,11 +160,10 @@ UMM_HOT void block_trim(const struct umm_h *restrict h, uint32_t b, uint32_t uni
     instr_fill_span(h, tail, tail, freed_end + (merged ? umm_min_units(h) : 0u));
 }
 
-/* Marks free block `b` (`have` units, already off its list) used and
- * trims it to `units`. */
+/* Marks free block `b` (`have` units, already off its list and out of the
+ * counters) used and trims it to `units`. */
 UMM_HOT uint32_t block_take(const struct umm_h *restrict h, uint32_t b, uint32_t have, uint32_t units)
 {
-    instr_free_removed(h, have);
     if (have - units >= umm_min_units(h)) {
         uint32_t tail = b + units;
         blk_set(h, b, BLK_NEXT, tail);
@@ -281,7 +280,10 @@ UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units
 #endif
     uint32_t have;
     uint32_t b = fit_unlink_core(h, units, &have);
-    return b ? block_take(h, b, have, units) : 0;
+    if (!b)
+        return 0;
+    instr_free_removed(h, have);
+    return block_take(h, b, have, units);
 }
 
 /*
@@ -668,20 +670,12 @@ UMM_HOT void *memalign_core(const struct umm_h *restrict h, size_t align, size_t
     if (gap) {
         blk_set(h, b, BLK_NEXT, (b + gap) | umm_free_flag(h));
         blk_set(h, b + gap, BLK_PREV, b);
+        blk_set(h, end, BLK_PREV, b + gap);
         freelist_insert(h, b, gap);
         instr_fill_free(h, b);
         b += gap;
     }
-    uint32_t rest = end - b - units;
-    if (rest >= umm_min_units(h)) {
-        blk_set(h, b, BLK_NEXT, b + units);
-        block_link(h, b + units, rest, b, umm_free_flag(h));
-        freelist_insert(h, b + units, rest);
-        instr_fill_free(h, b + units);
-    } else {
-        blk_set(h, b, BLK_NEXT, end);
-        blk_set(h, end, BLK_PREV, b);
-    }
+    block_take(h, b, end - b, units);
     instr_allocated(h, b, size, owner, UMM_NEW_FILL_BYTE);
     return user_ptr(h, b);
 }
