@@ -5,8 +5,8 @@ same document heapview prints for a dump of that image."""
 import os
 import subprocess
 
-from conftest import probe
-from test_gdb_firmware import FW_DIR, start_qemu_halted, symbols
+
+from test_gdb_firmware import FW_DIR, ram_at_checkpoint
 from test_openocd_simulated_jtag import SimulatedJtagOpenocd
 
 HEAPVIEW = os.environ.get("LIVE_HEAPVIEW", "build/heapview")
@@ -15,18 +15,8 @@ UMM_PY = os.path.join(os.path.dirname(__file__), "..", "..", "gdb", "umm.py")
 
 def test_umm_walk_over_openocd_gdb_server_simulated_jtag(tmp_path):
     elf = os.path.join(FW_DIR, "sc-healthy.elf")
-    sym = symbols(elf)
-    start, end = sym["__hv_ram_start"], sym["__hv_ram_end"]
-    qemu, target = start_qemu_halted(elf)
     image = tmp_path / "ram.bin"
-    try:
-        r = probe("gdb", target, "--run-to", hex(sym["hv_checkpoint"]), "--out", image,
-                  "0x%x:0x%x" % (start, end - start))
-        assert r.rc == 0, r.err
-    finally:
-        if qemu.poll() is None:
-            qemu.kill()
-        qemu.wait(timeout=10)
+    start, end = ram_at_checkpoint(elf, image)
     assert start == 0x20000000     # the simulated JTAG target maps RAM there
     ocd = SimulatedJtagOpenocd(str(image), ticker=None, gdb=True)
     try:

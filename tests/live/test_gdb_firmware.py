@@ -78,6 +78,23 @@ def start_qemu_halted(elf):
     raise RuntimeError("qemu did not start a gdbstub")
 
 
+def ram_at_checkpoint(elf, out_path):
+    """Runs `elf` in QEMU to hv_checkpoint and saves its RAM to out_path
+    through the GDB source; returns the RAM's (start, end) addresses."""
+    sym = symbols(elf)
+    start, end = sym["__hv_ram_start"], sym["__hv_ram_end"]
+    qemu, target = start_qemu_halted(elf)
+    try:
+        r = probe("gdb", target, "--run-to", hex(sym["hv_checkpoint"]), "--out", out_path,
+                  "0x%x:0x%x" % (start, end - start))
+        assert r.rc == 0, r.err
+    finally:
+        if qemu.poll() is None:
+            qemu.kill()
+        qemu.wait(timeout=10)
+    return start, end
+
+
 def test_gdb_firmware_same_moment_as_gdb_dump(tmp_path):
     """--leave-halted keeps QEMU stopped at the checkpoint, so gdb-multiarch
     then dumps the very same moment, not a re-run of it."""

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from conftest import probe
-from test_gdb_firmware import FW_DIR, start_qemu_halted, symbols
+from test_gdb_firmware import FW_DIR, ram_at_checkpoint, start_qemu_halted, symbols
 from test_openocd_simulated_jtag import SimulatedJtagOpenocd
 
 HEAPVIEW = os.environ.get("LIVE_HEAPVIEW", "build/heapview")
@@ -52,18 +52,8 @@ def test_heapview_gdb_remote_report_equals_dump_report(name, tmp_path):
 def test_heapview_openocd_simulated_jtag_report_equals_dump_report(tmp_path):
     require_option("--openocd")
     elf = os.path.join(FW_DIR, "sc-healthy.elf")
-    sym = symbols(elf)
-    start, end = sym["__hv_ram_start"], sym["__hv_ram_end"]
-    qemu, target = start_qemu_halted(elf)
     image = tmp_path / "ram.bin"
-    try:
-        r = probe("gdb", target, "--run-to", hex(sym["hv_checkpoint"]), "--out", image,
-                  "0x%x:0x%x" % (start, end - start))
-        assert r.rc == 0, r.err
-    finally:
-        if qemu.poll() is None:
-            qemu.kill()
-        qemu.wait(timeout=10)
+    start, end = ram_at_checkpoint(elf, image)
     assert start == 0x20000000     # the simulated JTAG target maps RAM there
     ocd = SimulatedJtagOpenocd(str(image), ticker=None)
     try:

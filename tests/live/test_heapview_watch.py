@@ -10,8 +10,8 @@ import select
 import subprocess
 import time
 
-from conftest import Qemu, free_port, probe
-from test_gdb_firmware import FW_DIR, start_qemu_halted, symbols
+from conftest import Qemu, free_port
+from test_gdb_firmware import FW_DIR, ram_at_checkpoint
 from test_openocd_simulated_jtag import SimulatedJtagOpenocd
 
 HEAPVIEW = os.environ.get("LIVE_HEAPVIEW", "build/heapview")
@@ -55,18 +55,8 @@ def test_watch_live_target_reports_each_round_and_sees_the_heap_change():
 
 def test_watch_dumps_repeats_the_report(tmp_path):
     elf = os.path.join(FW_DIR, "sc-healthy.elf")
-    sym = symbols(elf)
-    start, end = sym["__hv_ram_start"], sym["__hv_ram_end"]
-    qemu, target = start_qemu_halted(elf)
     dump = str(tmp_path / "ram.bin")
-    try:
-        r = probe("gdb", target, "--run-to", hex(sym["hv_checkpoint"]), "--out", dump,
-                  "0x%x:0x%x" % (start, end - start))
-        assert r.rc == 0, r.err
-    finally:
-        if qemu.poll() is None:
-            qemu.kill()
-        qemu.wait(timeout=10)
+    start, end = ram_at_checkpoint(elf, dump)
     once = heapview("report", "%s@0x%x" % (dump, start), elf)
     assert heapview("report", "--halt", "%s@0x%x" % (dump, start), elf).stdout == once.stdout
     twice = heapview("watch", "--count", 2, "--interval", 10, "%s@0x%x" % (dump, start), elf)
@@ -111,18 +101,8 @@ def run_on_pty(argv, timeout):
 
 def test_slow_live_read_shows_progress_on_a_terminal_simulated_jtag(tmp_path):
     elf = os.path.join(FW_DIR, "sc-wide.elf")
-    sym = symbols(elf)
-    start, end = sym["__hv_ram_start"], sym["__hv_ram_end"]
-    qemu, target = start_qemu_halted(elf)
     image = tmp_path / "ram.bin"
-    try:
-        r = probe("gdb", target, "--run-to", hex(sym["hv_checkpoint"]), "--out", image,
-                  "0x%x:0x%x" % (start, end - start))
-        assert r.rc == 0, r.err
-    finally:
-        if qemu.poll() is None:
-            qemu.kill()
-        qemu.wait(timeout=10)
+    start, end = ram_at_checkpoint(elf, image)
     ocd = SimulatedJtagOpenocd(str(image), ticker=None)
     try:
         rc, out = run_on_pty([HEAPVIEW, "report", "--no-color", "--openocd", ocd.target, elf], timeout=120)
