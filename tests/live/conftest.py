@@ -1,84 +1,17 @@
 """Shared fixtures for the live-source tests: paths, a QEMU gdbstub peer
 started and killed by PID, and a runner for the live-probe driver."""
 import os
-import socket
 import subprocess
 import time
 
 import pytest
 
+from peers import Qemu, free_port, listening  # noqa: F401 (re-exported for the tests)
+
 PROBE = os.environ.get("LIVE_PROBE", "build/live/live-probe")
 MINI_FW = os.environ.get("LIVE_MINI_FW", "build/live/mini_fw.elf")
 BUILD = os.environ.get("LIVE_BUILD", "build/live")
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def listening(port, pid=None):
-    """True when something listens on 127.0.0.1:port -- process `pid` when
-    given, so a busy port held by someone else's QEMU does not count --
-    found without connecting (a connection would stop QEMU's VM)."""
-    want = "0100007F:%04X" % port
-    inodes = set()
-    with open("/proc/net/tcp") as f:
-        for line in f.readlines()[1:]:
-            fields = line.split()
-            if fields[1] == want and fields[3] == "0A":
-                inodes.add(fields[9])
-    if not inodes or pid is None:
-        return bool(inodes)
-    try:
-        fds = os.listdir("/proc/%d/fd" % pid)
-    except OSError:
-        return False
-    for fd in fds:
-        try:
-            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
-        except OSError:
-            continue
-        if link.startswith("socket:[") and link[8:-1] in inodes:
-            return True
-    return False
-
-
-class Qemu:
-    def __init__(self, elf, halted=True):
-        self.proc = None
-        for _ in range(5):
-            self.port = free_port()
-            cmd = ["qemu-system-arm", "-M", "mps2-an385", "-cpu", "cortex-m3",
-                   "-nographic", "-monitor", "none", "-serial", "none",
-                   "-kernel", elf, "-gdb", "tcp:127.0.0.1:%d" % self.port]
-            if halted:
-                cmd.append("-S")
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.PIPE)
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and self.proc.poll() is None:
-                if listening(self.port, self.proc.pid):
-                    return
-                time.sleep(0.02)
-            self.stop()
-        raise RuntimeError("qemu did not start a gdbstub")
-
-    @property
-    def target(self):
-        return "127.0.0.1:%d" % self.port
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-        if self.proc is not None:
-            self.proc.wait(timeout=10)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import subprocess
 
 
 from test_gdb_firmware import FW_DIR, ram_at_checkpoint
-from test_openocd_simulated_jtag import SimulatedJtagOpenocd
+from peers import SimulatedJtagOpenocd
 
 HEAPVIEW = os.environ.get("LIVE_HEAPVIEW", "build/heapview")
 UMM_PY = os.path.join(os.path.dirname(__file__), "..", "..", "gdb", "umm.py")

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import probe
 from test_gdb_firmware import FW_DIR, ram_at_checkpoint, start_qemu_halted, symbols
-from test_openocd_simulated_jtag import SimulatedJtagOpenocd
+from peers import SimulatedJtagOpenocd
 
 HEAPVIEW = os.environ.get("LIVE_HEAPVIEW", "build/heapview")
 

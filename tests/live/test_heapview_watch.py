@@ -12,7 +12,7 @@ import time
 
 from conftest import Qemu, free_port
 from test_gdb_firmware import FW_DIR, ram_at_checkpoint
-from test_openocd_simulated_jtag import SimulatedJtagOpenocd
+from peers import SimulatedJtagOpenocd
 
 HEAPVIEW = os.environ.get("LIVE_HEAPVIEW", "build/heapview")
 CHURN_FW = os.environ.get("LIVE_CHURN_FW", "build/tests/tui/churn_fw.elf")

@@ -2,105 +2,13 @@
 simulated: OpenOCD's remote_bitbang adapter talks to jtag_dp_sim.py (an
 ARM JTAG-DP + AHB-AP + Cortex-M3 debug registers in front of a RAM image);
 OpenOCD's own cortex_m target examines, halts, resumes and reads."""
-import os
 import random
-import socket
-import subprocess
-import sys
-import time
 
 import pytest
 
-from conftest import HERE, free_port, listening, probe
+from conftest import probe
 
-BASE = 0x20000000
-TICKER = BASE + 0x7000
-
-
-class SimulatedJtagOpenocd:
-    def __init__(self, image_path, ticker=TICKER, gdb=False):
-        self.sim = self.openocd = self.log = None
-        self.log_path = image_path + ".openocd.log"
-        for _ in range(3):
-            if self._start(image_path, ticker, gdb):
-                return
-        raise RuntimeError("openocd did not examine the simulated target:\n" +
-                           open(self.log_path).read())
-
-    def _start(self, image_path, ticker, gdb):
-        """One attempt; False (everything stopped) when a port we picked
-        was taken meanwhile, so the caller tries again."""
-        cmd = [sys.executable, os.path.join(HERE, "jtag_dp_sim.py"), "--image", image_path,
-               "--base", hex(BASE)]
-        if ticker is not None:
-            cmd += ["--ticker", hex(ticker)]
-        self.sim = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-        line = self.sim.stdout.readline()
-        if not line.startswith("listening on port "):
-            self.stop()
-            raise RuntimeError("jtag_dp_sim did not start: %r" % line)
-        sim_port = int(line.split()[-1])
-        self.tcl_port = free_port()
-        self.gdb_port = free_port() if gdb else None
-        cfg = ("adapter driver remote_bitbang; remote_bitbang host 127.0.0.1; "
-               "remote_bitbang port %d; transport select jtag; "
-               "jtag newtap sim cpu -irlen 4 -expected-id 0x4ba00477; "
-               "dap create sim.dap -chain-position sim.cpu; "
-               "target create sim.cpu cortex_m -dap sim.dap -ap-num 0; "
-               "gdb_port %s; telnet_port disabled; tcl_port %d; "
-               "gdb_report_data_abort enable; bindto 127.0.0.1"
-               % (sim_port, self.gdb_port or "disabled", self.tcl_port))
-        self.log = open(self.log_path, "w")
-        self.openocd = subprocess.Popen(["openocd", "-c", cfg], stdout=self.log,
-                                        stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and self.openocd.poll() is None:
-            with open(self.log_path) as f:
-                text = f.read()
-            if "Cortex-M3 r2p1 processor detected" in text and \
-                    listening(self.tcl_port, self.openocd.pid):
-                return True
-            time.sleep(0.05)
-        self.stop()
-        with open(self.log_path) as f:
-            if "Address already in use" in f.read():
-                return False
-        raise RuntimeError("openocd did not examine the simulated target:\n" +
-                           open(self.log_path).read())
-
-    @property
-    def target(self):
-        return "127.0.0.1:%d" % self.tcl_port
-
-    def tcl(self, command):
-        """Runs one raw Tcl RPC command (test-side check, not the client under test)."""
-        with socket.create_connection(("127.0.0.1", self.tcl_port), timeout=10) as s:
-            s.sendall(command.encode() + b"\x1a")
-            buf = b""
-            while not buf.endswith(b"\x1a"):
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                buf += chunk
-            return buf.rstrip(b"\x1a").decode()
-
-    def stop_sim(self):
-        if self.sim.poll() is None:
-            self.sim.kill()
-        self.sim.wait(timeout=10)
-
-    def stop(self):
-        for p in (self.openocd, self.sim):
-            if p is not None and p.poll() is None:
-                p.kill()
-        for p in (self.openocd, self.sim):
-            if p is not None:
-                p.wait(timeout=10)
-        if self.sim is not None:
-            self.sim.stdout.close()
-        if self.log is not None:
-            self.log.close()
-            self.log = None
+from peers import BASE, TICKER, SimulatedJtagOpenocd
 
 
 @pytest.fixture

@@ -7,6 +7,9 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The live-target peers (QEMU, OpenOCD on a simulated JTAG wire) are shared
+# with tests/live: tests/live/peers.py.
+sys.path.insert(1, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "live"))
 
 from term import FW_DIR, HEAPVIEW  # noqa: E402
 

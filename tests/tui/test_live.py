@@ -6,65 +6,16 @@ a read error in the status line while the screen stays up.  QEMU listens on
 import os
 import re
 import shutil
-import socket
-import subprocess
 import time
 
 import pytest
 
+from peers import Qemu
 from term import HEAPVIEW, Term
 
 CHURN_FW = os.environ.get("TUI_CHURN_FW", "build/tests/tui/churn_fw.elf")
 SNAP = re.compile(r"snapshot (\d+) at \S+, (\d+) blocks? changed")
 STATUS = re.compile(r"used (\d+) B in (\d+)  free (\d+) B in (\d+)")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def listening(port, pid):
-    """Is process `pid` listening on 127.0.0.1:port?  Read from /proc, since
-    connecting would stop QEMU's VM."""
-    want = "0100007F:%04X" % port
-    inodes = set()
-    with open("/proc/net/tcp") as f:
-        for line in f.readlines()[1:]:
-            fields = line.split()
-            if fields[1] == want and fields[3] == "0A":
-                inodes.add(fields[9])
-    try:
-        fds = os.listdir("/proc/%d/fd" % pid)
-    except OSError:
-        return False
-    for fd in fds:
-        try:
-            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
-        except OSError:
-            continue
-        if link.startswith("socket:[") and link[8:-1] in inodes:
-            return True
-    return False
-
-
-def start_qemu(elf):
-    for _ in range(5):
-        port = free_port()
-        proc = subprocess.Popen(["qemu-system-arm", "-M", "mps2-an385", "-cpu", "cortex-m3", "-nographic",
-                                 "-monitor", "none", "-serial", "none", "-kernel", elf,
-                                 "-gdb", "tcp:127.0.0.1:%d" % port],
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and proc.poll() is None:
-            if listening(port, proc.pid):
-                return proc, "127.0.0.1:%d" % port
-            time.sleep(0.02)
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=10)
-    raise RuntimeError("qemu did not start a gdbstub")
 
 
 def snapshot(text):
@@ -83,13 +34,11 @@ def qemu():
     if not shutil.which("qemu-system-arm"):
         pytest.skip("qemu-system-arm not installed")
     assert os.path.exists(CHURN_FW), "churn firmware not built: " + CHURN_FW
-    proc, target = start_qemu(CHURN_FW)
+    q = Qemu(CHURN_FW, halted=False)
     try:
-        yield proc, target
+        yield q.proc, q.target
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=10)
+        q.stop()
 
 
 def test_live_refresh_pause_and_read_error(qemu):

@@ -9,70 +9,11 @@ import json
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
 
 import pytest
 
 from term import FW_DIR, HEAPVIEW, TOP, Term, report_json
-from test_live import free_port, listening
-
-SIM = os.path.join(TOP, "tests/live/jtag_dp_sim.py")
-
-
-class Openocd:
-    def __init__(self, image, base, log_path):
-        self.sim = self.proc = None
-        self.log_path = log_path
-        self.sim = subprocess.Popen([sys.executable, SIM, "--image", image, "--base", hex(base)],
-                                    stdout=subprocess.PIPE, text=True)
-        line = self.sim.stdout.readline()
-        assert line.startswith("listening on port "), line
-        sim_port = int(line.split()[-1])
-        self.tcl_port = free_port()
-        cfg = ("adapter driver remote_bitbang; remote_bitbang host 127.0.0.1; remote_bitbang port %d; "
-               "transport select jtag; jtag newtap sim cpu -irlen 4 -expected-id 0x4ba00477; "
-               "dap create sim.dap -chain-position sim.cpu; "
-               "target create sim.cpu cortex_m -dap sim.dap -ap-num 0; "
-               "gdb_port disabled; telnet_port disabled; tcl_port %d; bindto 127.0.0.1"
-               % (sim_port, self.tcl_port))
-        with open(log_path, "w") as log:
-            self.proc = subprocess.Popen(["openocd", "-c", cfg], stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            with open(log_path) as f:
-                ready = "processor detected" in f.read()
-            if ready and listening(self.tcl_port, self.proc.pid):
-                return
-            time.sleep(0.05)
-        self.stop()
-        with open(log_path) as f:
-            raise RuntimeError("openocd did not examine the simulated target:\n" + f.read())
-
-    @property
-    def target(self):
-        return "127.0.0.1:%d" % self.tcl_port
-
-    def tcl(self, command):
-        with socket.create_connection(("127.0.0.1", self.tcl_port), timeout=10) as s:
-            s.sendall(command.encode() + b"\x1a")
-            buf = b""
-            while not buf.endswith(b"\x1a"):
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                buf += chunk
-        return buf.rstrip(b"\x1a").decode()
-
-    def stop(self):
-        for p in (self.proc, self.sim):
-            if p is not None and p.poll() is None:
-                p.kill()
-            if p is not None:
-                p.wait(timeout=10)
-
+from peers import SimulatedJtagOpenocd
 
 @pytest.fixture
 def openocd(tmp_path):
@@ -83,7 +24,7 @@ def openocd(tmp_path):
         base = json.load(f)["range"][0]
     image = str(tmp_path / "ram.bin")
     shutil.copy(os.path.join(dump_dir, "sc-healthy.cp1.gdb.bin"), image)
-    ocd = Openocd(image, base, str(tmp_path / "openocd.log"))
+    ocd = SimulatedJtagOpenocd(image, ticker=None, base=base)
     try:
         yield ocd
     finally:
