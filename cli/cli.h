@@ -124,6 +124,11 @@ int render_junit(const char *path, const struct session *s, const struct cli_arg
 /* The owner's name ("func+0x1c (file.c:42)", a tag), or NULL. */
 const char *owner_label(const struct session *s, const struct hv_block_info *info);
 const char *owner_value_label(const struct session *s, int has_owner, uint64_t owner);
+/* "owner" (address or null) and "owner_name" of an owner in a JSON object. */
+void json_owner_fields(struct jw *w, uint64_t owner, const char *name);
+/* What text output shows for an owner: its name, else its address, else
+ * "(unknown owner)"; `buf` holds the address form. */
+const char *owner_text(const char *name, uint64_t owner, char *buf, size_t len);
 
 /* Commands: each returns an exit code. */
 int cmd_report(const struct cli_args *a);

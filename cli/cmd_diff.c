@@ -85,11 +85,7 @@ int cmd_diff(const struct cli_args *a)
             const char *name = owner_value_label(&sb, d[k].owner != 0, d[k].owner);
             if (a->json) {
                 jw_begin_object_inline(&w, NULL);
-                if (d[k].owner)
-                    jw_u64(&w, "owner", d[k].owner);
-                else
-                    jw_null(&w, "owner");
-                jw_str(&w, "owner_name", name);
+                json_owner_fields(&w, d[k].owner, name);
                 jw_u64(&w, "count_before", d[k].count_a);
                 jw_u64(&w, "count_after", d[k].count_b);
                 jw_u64(&w, "bytes_before", d[k].bytes_a);
@@ -98,12 +94,9 @@ int cmd_diff(const struct cli_args *a)
                 jw_u64(&w, "new_bytes", d[k].new_bytes);
                 jw_end_object(&w);
             } else {
-                if (!name)
-                    snprintf(label, sizeof label, d[k].owner ? "0x%llx" : "(unknown owner)",
-                             (unsigned long long)d[k].owner);
                 printf("  %+9lld %+7lld %7llu %9llu  %s\n", (long long)signed_delta(d[k].bytes_a, d[k].bytes_b),
                        (long long)signed_delta(d[k].count_a, d[k].count_b), (unsigned long long)d[k].new_count,
-                       (unsigned long long)d[k].new_bytes, name ? name : label);
+                       (unsigned long long)d[k].new_bytes, owner_text(name, d[k].owner, label, sizeof label));
             }
         }
         if (!a->json && nd == 0)

@@ -48,11 +48,7 @@ int cmd_top(const struct cli_args *a)
             const char *name = owner_value_label(&s, stats[k].owner != 0, stats[k].owner);
             if (a->json) {
                 jw_begin_object_inline(&w, NULL);
-                if (stats[k].owner)
-                    jw_u64(&w, "owner", stats[k].owner);
-                else
-                    jw_null(&w, "owner");
-                jw_str(&w, "owner_name", name);
+                json_owner_fields(&w, stats[k].owner, name);
                 jw_u64(&w, "count", stats[k].count);
                 jw_u64(&w, "bytes", stats[k].bytes);
                 if (h->metrics.has_requested)
@@ -64,12 +60,9 @@ int cmd_top(const struct cli_args *a)
                 char req[24] = "-", label[64];
                 if (h->metrics.has_requested)
                     snprintf(req, sizeof req, "%llu", (unsigned long long)stats[k].requested);
-                if (!name && stats[k].owner)
-                    snprintf(label, sizeof label, "0x%llx", (unsigned long long)stats[k].owner);
-                else if (!name)
-                    snprintf(label, sizeof label, "(unknown owner)");
                 printf("  %10llu %7llu %10s  %s\n", (unsigned long long)stats[k].bytes,
-                       (unsigned long long)stats[k].count, req, name ? name : label);
+                       (unsigned long long)stats[k].count, req,
+                       owner_text(name, stats[k].owner, label, sizeof label));
             }
         }
         if (!a->json && n > limit)

@@ -17,6 +17,25 @@ const char *owner_label(const struct session *s, const struct hv_block_info *inf
     return owner_value_label(s, info->has_owner, info->owner);
 }
 
+void json_owner_fields(struct jw *w, uint64_t owner, const char *name)
+{
+    if (owner)
+        jw_u64(w, "owner", owner);
+    else
+        jw_null(w, "owner");
+    jw_str(w, "owner_name", name);
+}
+
+const char *owner_text(const char *name, uint64_t owner, char *buf, size_t len)
+{
+    if (name)
+        return name;
+    if (!owner)
+        return "(unknown owner)";
+    snprintf(buf, len, "0x%llx", (unsigned long long)owner);
+    return buf;
+}
+
 static void json_problem(struct jw *w, const struct hv_problem *p)
 {
     jw_begin_object(w, NULL);
