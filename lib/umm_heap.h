@@ -124,21 +124,25 @@ UMM_INLINE uint32_t umm_min_units(const struct umm_h *restrict h) { return 1u + 
 #endif
 
 /*
- * Runs `stmt` with the index width known to the compiler: in speed builds
- * the inlined operation is compiled once per width, with no width test in
- * its loops and accessors; -Os builds keep one copy that tests it.
+ * Runs `narrow_op` with the index width known to the compiler,  or `wide_op` (a
+ * call of an out-of-line copy for wide heaps) when the heap is wide: in
+ * speed builds the operation is compiled once per width, with no width test
+ * in its loops and accessors, and the rarer wide copy stays out of the entry
+ * point so it does not weigh on the narrow path's registers.  -Os builds
+ * keep one copy that tests the width.
  */
 #if defined(__OPTIMIZE_SIZE__)
-#define UMM_BY_WIDTH(h, stmt) do { stmt; } while (0)
+#define UMM_SPLIT_WIDTH 0
+#define UMM_BY_WIDTH(h, narrow_op, wide_op) do { narrow_op; } while (0)
 #else
-#define UMM_BY_WIDTH(h, stmt)                                                 \
+#define UMM_SPLIT_WIDTH 1
+#define UMM_BY_WIDTH(h, narrow_op, wide_op)                                   \
     do {                                                                      \
         if ((h).wide) {                                                       \
-            (h).wide = 1;                                                     \
-            stmt;                                                             \
+            wide_op;                                                          \
         } else {                                                              \
             (h).wide = 0;                                                     \
-            stmt;                                                             \
+            narrow_op;                                                        \
         }                                                                     \
     } while (0)
 #endif

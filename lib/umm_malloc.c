@@ -100,9 +100,26 @@ UMM_HOT void freelist_unlink_second(const struct umm_h *restrict h, uint32_t hea
 #endif
 }
 
+/* Unlinks free block `b` of `units`.  Only a list head needs its class
+ * (for the bin and the bitmap), so only then is it computed. */
 UMM_HOT void freelist_remove(const struct umm_h *restrict h, uint32_t b, uint32_t units)
 {
+#if defined(__OPTIMIZE_SIZE__)
     freelist_unlink(h, b, umm_class_of(units));
+#else
+    uint32_t next = blk_get(h, b, BLK_NFREE);
+    uint32_t prev = blk_get(h, b, BLK_PFREE);
+    if (next)
+        blk_set(h, next, BLK_PFREE, prev);
+    if (prev)
+        blk_set(h, prev, BLK_NFREE, next);
+    else {
+        unsigned c = umm_class_of(units);
+        bin_set(h, c, next);
+        if (!next)
+            bitmap_clear(h, c);
+    }
+#endif
     instr_free_removed(h, units);
 }
 
@@ -479,6 +496,8 @@ static void heap_layout_core(umm_heap *heap, uint8_t *region, size_t size)
         ctl->next_heap = umm_heap_list;
         umm_heap_list = ctl;
         heap->ctl = ctl;
+        heap->blocks_cache = h.blocks;
+        heap->bins_cache = h.bins;
         return;
     }
 }
@@ -523,6 +542,18 @@ void umm_init(void)
 #endif
 }
 
+/* Loads `h` for initialised `heap`, from what init left in the handle. */
+UMM_HOT void heap_load(const umm_heap *heap, struct umm_h *h)
+{
+    struct umm_ctl *ctl = heap->ctl;
+    h->ctl = ctl;
+    h->blocks = (uint8_t *)heap->blocks_cache;
+    h->bins = (uint8_t *)heap->bins_cache;
+    /* heap_layout_core puts the bitmap right after the fixed part. */
+    h->bitmap = (uint32_t *)(void *)((uint8_t *)ctl + sizeof(struct umm_ctl));
+    h->wide = ctl->index_bytes == 4;
+}
+
 /*
  * Loads `h` for `heap`, initialising it first when the build allows; 0 when
  * the heap cannot be used.
@@ -543,7 +574,7 @@ UMM_HOT int heap_ready_core(umm_heap *heap, struct umm_h *h)
         return 0;
 #endif
     }
-    umm_h_load(h, heap->ctl);
+    heap_load(heap, h);
     return 1;
 }
 
@@ -692,6 +723,39 @@ static size_t usable_size_core(const struct umm_h *restrict h, void *ptr)
 
 #define UMM_CALLER() ((uintptr_t)__builtin_return_address(0))
 
+#if UMM_SPLIT_WIDTH
+/* The wide copies of the operations (UMM_BY_WIDTH). */
+#define UMM_WIDE_COPY static __attribute__((noinline, cold))
+UMM_WIDE_COPY void *malloc_wide(umm_heap *heap, size_t size, uintptr_t owner)
+{
+    struct umm_h h;
+    heap_load(heap, &h);
+    h.wide = 1;
+    return malloc_core(&h, size, owner);
+}
+UMM_WIDE_COPY void *realloc_wide(umm_heap *heap, void *ptr, size_t size, uintptr_t owner)
+{
+    struct umm_h h;
+    heap_load(heap, &h);
+    h.wide = 1;
+    return realloc_core(&h, ptr, size, owner);
+}
+UMM_WIDE_COPY void *memalign_wide(umm_heap *heap, size_t align, size_t size, uintptr_t owner)
+{
+    struct umm_h h;
+    heap_load(heap, &h);
+    h.wide = 1;
+    return memalign_core(&h, align, size, owner);
+}
+UMM_WIDE_COPY void free_wide(umm_heap *heap, void *ptr)
+{
+    struct umm_h h;
+    heap_load(heap, &h);
+    h.wide = 1;
+    free_core(&h, ptr);
+}
+#endif
+
 void *umm_multi_malloc_owned(umm_heap *heap, size_t size, uintptr_t owner);
 void *umm_multi_realloc_owned(umm_heap *heap, void *ptr, size_t size, uintptr_t owner);
 void *umm_multi_memalign_owned(umm_heap *heap, size_t align, size_t size, uintptr_t owner);
@@ -704,7 +768,7 @@ UMM_HOT void *malloc_entry(umm_heap *heap, size_t size, uintptr_t owner)
     UMM_CRITICAL_DECL(op);
     UMM_CRITICAL_ENTRY(op);
     if (heap_ready_core(heap, &h)) {
-        UMM_BY_WIDTH(h, p = malloc_core(&h, size, owner));
+        UMM_BY_WIDTH(h, p = malloc_core(&h, size, owner), p = malloc_wide(heap, size, owner));
         instr_after_op(&h, UMM_OP_MALLOC);
     }
     UMM_CRITICAL_EXIT(op);
@@ -726,7 +790,7 @@ UMM_HOT void *calloc_entry(umm_heap *heap, size_t num, size_t size, uintptr_t ow
     UMM_CRITICAL_DECL(op);
     UMM_CRITICAL_ENTRY(op);
     if (heap_ready_core(heap, &h)) {
-        UMM_BY_WIDTH(h, p = malloc_core(&h, bytes, owner));
+        UMM_BY_WIDTH(h, p = malloc_core(&h, bytes, owner), p = malloc_wide(heap, bytes, owner));
         if (p)
             memset(p, 0, bytes);
         instr_after_op(&h, UMM_OP_MALLOC);
@@ -747,7 +811,7 @@ UMM_HOT void *realloc_entry(umm_heap *heap, void *ptr, size_t size, uintptr_t ow
     UMM_CRITICAL_DECL(op);
     UMM_CRITICAL_ENTRY(op);
     if (heap_ready_core(heap, &h)) {
-        UMM_BY_WIDTH(h, p = realloc_core(&h, ptr, size, owner));
+        UMM_BY_WIDTH(h, p = realloc_core(&h, ptr, size, owner), p = realloc_wide(heap, ptr, size, owner));
         instr_after_op(&h, UMM_OP_REALLOC);
     }
     UMM_CRITICAL_EXIT(op);
@@ -766,7 +830,7 @@ UMM_HOT void *memalign_entry(umm_heap *heap, size_t align, size_t size, uintptr_
     UMM_CRITICAL_DECL(op);
     UMM_CRITICAL_ENTRY(op);
     if (heap_ready_core(heap, &h)) {
-        UMM_BY_WIDTH(h, p = memalign_core(&h, align, size, owner));
+        UMM_BY_WIDTH(h, p = memalign_core(&h, align, size, owner), p = memalign_wide(heap, align, size, owner));
         instr_after_op(&h, UMM_OP_MEMALIGN);
     }
     UMM_CRITICAL_EXIT(op);
@@ -786,7 +850,7 @@ UMM_HOT void free_entry(umm_heap *heap, void *ptr)
     UMM_CRITICAL_DECL(op);
     UMM_CRITICAL_ENTRY(op);
     if (heap_ready_core(heap, &h)) {
-        UMM_BY_WIDTH(h, free_core(&h, ptr));
+        UMM_BY_WIDTH(h, free_core(&h, ptr), free_wide(heap, ptr));
         instr_after_op(&h, UMM_OP_FREE);
     }
     UMM_CRITICAL_EXIT(op);

@@ -29,10 +29,14 @@ typedef struct umm_heap_config {
     void *pheap;          /* start of the region handed to the heap */
     size_t heap_size;     /* bytes in that region */
     struct umm_ctl *ctl;  /* in-band control block, NULL until initialised */
+    /* Where the control block says unit 0 and the list heads are, kept here
+     * by init so an operation need not derive them. */
+    void *blocks_cache;
+    void *bins_cache;
 } umm_heap;
 
 /* A handle for `bytes` of memory at `region`, not yet initialised. */
-#define UMM_HEAP_INITIALIZER(region, bytes) { (void *)(region), (bytes), NULL }
+#define UMM_HEAP_INITIALIZER(region, bytes) { (void *)(region), (bytes), NULL, NULL, NULL }
 
 /*
  * Defines `umm_heap name` backed by `bytes` of static, 8-byte aligned
