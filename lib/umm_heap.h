@@ -250,16 +250,6 @@ UMM_INLINE unsigned umm_class_of(uint32_t units)
     return (s << UMM_FMT_SL_LOG2) + (units >> s);
 }
 
-/* The lowest class whose every block holds `units`: its class, or the next
- * one when `units` is not the smallest size of its class. */
-UMM_INLINE unsigned umm_fit_class_of(uint32_t units)
-{
-    if (units < UMM_FMT_LINEAR_CLASSES)
-        return units;
-    unsigned s = umm_fls(units) - UMM_FMT_SL_LOG2;
-    return (s << UMM_FMT_SL_LOG2) + ((units + (1u << s) - 1u) >> s);
-}
-
 /* ---- shared between the allocator and the diagnostics ------------------ */
 
 /* The heap whose block array holds `p`, among registered heaps; NULL if none. */

@@ -126,10 +126,11 @@ UMM_HOT void freelist_remove(const struct umm_h *restrict h, uint32_t b, uint32_
 /* First class at or above `c` whose list is not empty, or UMM_NONE. */
 UMM_HOT unsigned class_find_nonempty(const struct umm_h *restrict h, unsigned c)
 {
-    unsigned word = c >> 5;
-    unsigned words = ((unsigned)h->ctl->class_count + 31u) >> 5;
-    if (word >= words)
+    if (c >= h->ctl->class_count)
         return UMM_NONE;
+    /* Bits past the last class are never set, so neither search runs off
+     * the bitmap. */
+    unsigned word = c >> 5;
     uint32_t bits = h->bitmap[1 + word] & (~0u << (c & 31));
     if (!bits) {
         uint32_t summary = h->bitmap[0] & ~((2u << word) - 1u);
@@ -222,6 +223,14 @@ UMM_HOT uint32_t first2_unlink(const struct umm_h *restrict h, uint32_t b, unsig
 UMM_HOT uint32_t fit_unlink_core(const struct umm_h *restrict h, uint32_t units, uint32_t *have)
 {
     uint32_t candidate;
+    /* The request's own class, and the lowest whose every block holds it
+     * (the next one when `units` is not the smallest size of its own). */
+    unsigned own = units, fit = units;
+    if (units >= UMM_FMT_LINEAR_CLASSES) {
+        unsigned s = umm_fls(units) - UMM_FMT_SL_LOG2;
+        own = (s << UMM_FMT_SL_LOG2) + (units >> s);
+        fit = own + ((units & ((1u << s) - 1u)) != 0u);
+    }
 #if defined(UMM_BEST_FIT)
     /*
      * Above, look for the closest fit in the request's own class (its
@@ -229,7 +238,6 @@ UMM_HOT uint32_t fit_unlink_core(const struct umm_h *restrict h, uint32_t units,
      * a larger class.
      */
     if (units >= UMM_FMT_LINEAR_CLASSES) {
-        unsigned own = umm_class_of(units);
         uint32_t best = 0, best_units = UMM_NONE;
         candidate = own < h->ctl->class_count ? bin_get(h, own) : 0;
         for (unsigned seen = 0; candidate && seen < UMM_FIT_SCAN_LIMIT; seen++) {
@@ -250,12 +258,11 @@ UMM_HOT uint32_t fit_unlink_core(const struct umm_h *restrict h, uint32_t units,
         }
     }
 #endif
-    unsigned c = class_find_nonempty(h, umm_fit_class_of(units));
+    unsigned c = class_find_nonempty(h, fit);
     if (c != UMM_NONE)
         return first2_unlink(h, bin_get(h, c), c, have);
 #if defined(UMM_FIRST_FIT)
     /* Only blocks of the request's own class are left that might fit. */
-    unsigned own = umm_class_of(units);
     if (own < h->ctl->class_count) {
         candidate = bin_get(h, own);
         for (unsigned seen = 0; candidate && seen < UMM_FIT_SCAN_LIMIT; seen++) {
