@@ -103,7 +103,6 @@ _Static_assert(sizeof(struct umm_record) == UMM_REC_BYTES(sizeof(void *)), "form
 struct umm_h {
     struct umm_ctl *ctl;
     uint8_t *blocks;     /* unit 0 */
-    uint32_t *bitmap;    /* summary word, then class words */
     uint8_t *bins;       /* class heads, index_bytes each */
     unsigned wide;
 };
@@ -153,9 +152,21 @@ UMM_INLINE void umm_h_load(struct umm_h *h, struct umm_ctl *ctl)
 {
     h->ctl = ctl;
     h->blocks = (uint8_t *)ctl + ctl->ctl_bytes;
-    h->bitmap = (uint32_t *)(void *)((uint8_t *)ctl + ctl->bitmap_off);
     h->bins = (uint8_t *)ctl + ctl->bins_off;
     h->wide = ctl->index_bytes == 4;
+}
+
+/*
+ * The free-list bitmap: the summary word, then the class words.  The
+ * allocator always lays it out right after the fixed part of the control
+ * block (bitmap_off records that for decoders), so it is reached from `ctl`
+ * by a constant instead of a register of its own.
+ */
+#define UMM_BITMAP_OFF sizeof(struct umm_ctl)
+_Static_assert(sizeof(struct umm_ctl) % 4 == 0, "bitmap words follow the fixed part");
+UMM_INLINE uint32_t *umm_bitmap(const struct umm_h *restrict h)
+{
+    return (uint32_t *)(void *)((uint8_t *)h->ctl + UMM_BITMAP_OFF);
 }
 
 UMM_INLINE unsigned umm_hdr_bytes(const struct umm_h *restrict h) { return h->wide ? 8u : 4u; }

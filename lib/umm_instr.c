@@ -479,9 +479,9 @@ static int lists_check(const struct umm_h *restrict h, uint32_t free_blocks, uin
     uint32_t listed = 0, summary = 0;
     for (unsigned c = 0; c < ctl->class_count; c++) {
         uint32_t head = bin_get(h, c);
-        int bit = (h->bitmap[1 + (c >> 5)] >> (c & 31)) & 1;
+        int bit = (umm_bitmap(h)[1 + (c >> 5)] >> (c & 31)) & 1;
         if (bit != (head != 0)) {
-            fault_report(h, UMM_FAULT_FREELIST, op, head, (uintptr_t)&h->bitmap[1 + (c >> 5)], (uint32_t)(head != 0),
+            fault_report(h, UMM_FAULT_FREELIST, op, head, (uintptr_t)&umm_bitmap(h)[1 + (c >> 5)], (uint32_t)(head != 0),
                          (uint32_t)bit);
             return 0;
         }
@@ -498,8 +498,8 @@ static int lists_check(const struct umm_h *restrict h, uint32_t free_blocks, uin
             prev = f;
         }
     }
-    if (listed != free_blocks || h->bitmap[0] != summary) {
-        fault_report(h, UMM_FAULT_FREELIST, op, 0, (uintptr_t)h->bitmap, free_blocks, listed);
+    if (listed != free_blocks || umm_bitmap(h)[0] != summary) {
+        fault_report(h, UMM_FAULT_FREELIST, op, 0, (uintptr_t)umm_bitmap(h), free_blocks, listed);
         return 0;
     }
     const struct umm_record *r = rec(h);
@@ -646,7 +646,7 @@ static uint32_t largest_free_units(const struct umm_h *restrict h)
 {
     unsigned words = ((unsigned)h->ctl->class_count + 31u) >> 5;
     for (unsigned w = words; w-- > 0;) {
-        uint32_t bits = h->bitmap[1 + w];
+        uint32_t bits = umm_bitmap(h)[1 + w];
         if (!bits)
             continue;
         unsigned c = (w << 5) + umm_fls(bits);

@@ -32,11 +32,11 @@ UMM_HOT void freelist_insert(const struct umm_h *restrict h, uint32_t b, uint32_
         blk_set(h, head, BLK_PFREE, b);
     else {
         /* The summary bit is already set unless the word was empty. */
-        uint32_t *word = &h->bitmap[1 + (c >> 5)];
+        uint32_t *word = &umm_bitmap(h)[1 + (c >> 5)];
         uint32_t bits = *word;
         *word = bits | (1u << (c & 31));
         if (!bits)
-            h->bitmap[0] |= 1u << (c >> 5);
+            umm_bitmap(h)[0] |= 1u << (c >> 5);
     }
     bin_set(h, c, b);
     instr_free_added(h, units);
@@ -45,10 +45,10 @@ UMM_HOT void freelist_insert(const struct umm_h *restrict h, uint32_t b, uint32_
 /* Class `c`'s list has just become empty. */
 UMM_HOT void bitmap_clear(const struct umm_h *restrict h, unsigned c)
 {
-    uint32_t *word = &h->bitmap[1 + (c >> 5)];
+    uint32_t *word = &umm_bitmap(h)[1 + (c >> 5)];
     *word &= ~(1u << (c & 31));
     if (!*word)
-        h->bitmap[0] &= ~(1u << (c >> 5));
+        umm_bitmap(h)[0] &= ~(1u << (c >> 5));
 }
 
 /* Unlinks free block `b` from the list of class `c`, its own class. */
@@ -131,13 +131,13 @@ UMM_HOT unsigned class_find_nonempty(const struct umm_h *restrict h, unsigned c)
     /* Bits past the last class are never set, so neither search runs off
      * the bitmap. */
     unsigned word = c >> 5;
-    uint32_t bits = h->bitmap[1 + word] & (~0u << (c & 31));
+    uint32_t bits = umm_bitmap(h)[1 + word] & (~0u << (c & 31));
     if (!bits) {
-        uint32_t summary = h->bitmap[0] & ~((2u << word) - 1u);
+        uint32_t summary = umm_bitmap(h)[0] & ~((2u << word) - 1u);
         if (!summary)
             return UMM_NONE;
         word = umm_ctz(summary);
-        bits = h->bitmap[1 + word];
+        bits = umm_bitmap(h)[1 + word];
     }
     return (word << 5) + umm_ctz(bits);
 }
@@ -435,8 +435,7 @@ static void heap_layout_core(umm_heap *heap, uint8_t *region, size_t size)
     heap->ctl = NULL;
     for (unsigned wide = 0; wide < 2; wide++) {
         unsigned hdr = wide ? 8u : 4u;
-        uintptr_t at = start + sizeof(struct umm_ctl);
-        uintptr_t bitmap = (at + 3u) & ~(uintptr_t)3u;
+        uintptr_t bitmap = start + UMM_BITMAP_OFF;
         /* Size the lists for the most units this region could hold. */
         if (end <= bitmap)
             return;
@@ -452,7 +451,7 @@ static void heap_layout_core(umm_heap *heap, uint8_t *region, size_t size)
         unsigned classes = umm_class_of(most - 2u) + 1u;
         unsigned words = (classes + 31u) >> 5;
         uintptr_t bins = bitmap + 4u * (1u + words);
-        at = bins + (uintptr_t)classes * (wide ? 4u : 2u);
+        uintptr_t at = bins + (uintptr_t)classes * (wide ? 4u : 2u);
         uintptr_t record = 0;
 #if UMM_HAS_RECORD
         record = (at + 7u) & ~(uintptr_t)7u;
@@ -556,8 +555,6 @@ UMM_HOT void heap_load(const umm_heap *heap, struct umm_h *h)
     h->ctl = ctl;
     h->blocks = (uint8_t *)heap->blocks_cache;
     h->bins = (uint8_t *)heap->bins_cache;
-    /* heap_layout_core puts the bitmap right after the fixed part. */
-    h->bitmap = (uint32_t *)(void *)((uint8_t *)ctl + sizeof(struct umm_ctl));
     h->wide = ctl->index_bytes == 4;
 }
 
