@@ -46,7 +46,9 @@ UMM_HOT void freelist_insert(const struct umm_h *restrict h, uint32_t b, uint32_
 UMM_HOT void bitmap_clear(const struct umm_h *restrict h, unsigned c)
 {
     uint32_t *word = &umm_bitmap(h)[1 + (c >> 5)];
-    *word &= ~(1u << (c & 31));
+    /* ~(1 << n) as a rotation of ~1: one instruction where there is one. */
+    unsigned n = c & 31;
+    *word &= (0xFFFFFFFEu << n) | (0xFFFFFFFEu >> ((32 - n) & 31));
     if (!*word)
         umm_bitmap(h)[0] &= ~(1u << (c >> 5));
 }
