@@ -32,7 +32,7 @@ UMM_HOT void freelist_insert(const struct umm_h *restrict h, uint32_t b, uint32_
         blk_set(h, head, BLK_PFREE, b);
     else {
         /* The summary bit is already set unless the word was empty. */
-        uint32_t *word = &umm_bitmap(h)[1 + (c >> 5)];
+        uint32_t *word = &umm_bitmap(h)[1 + (size_t)(c >> 5)];
         uint32_t bits = *word;
         *word = bits | (1u << (c & 31));
         if (!bits)
@@ -45,7 +45,7 @@ UMM_HOT void freelist_insert(const struct umm_h *restrict h, uint32_t b, uint32_
 /* Class `c`'s list has just become empty. */
 UMM_HOT void bitmap_clear(const struct umm_h *restrict h, unsigned c)
 {
-    uint32_t *word = &umm_bitmap(h)[1 + (c >> 5)];
+    uint32_t *word = &umm_bitmap(h)[1 + (size_t)(c >> 5)];
     /* ~(1 << n) as a rotation of ~1: one instruction where there is one. */
     unsigned n = c & 31;
     *word &= (0xFFFFFFFEu << n) | (0xFFFFFFFEu >> ((32 - n) & 31));
@@ -133,13 +133,13 @@ UMM_HOT unsigned class_find_nonempty(const struct umm_h *restrict h, unsigned c)
     /* Bits past the last class are never set, so neither search runs off
      * the bitmap. */
     unsigned word = c >> 5;
-    uint32_t bits = umm_bitmap(h)[1 + word] & (~0u << (c & 31));
+    uint32_t bits = umm_bitmap(h)[1 + (size_t)word] & (~0u << (c & 31));
     if (!bits) {
         uint32_t summary = umm_bitmap(h)[0] & ~((2u << word) - 1u);
         if (!summary)
             return UMM_NONE;
         word = umm_ctz(summary);
-        bits = umm_bitmap(h)[1 + word];
+        bits = umm_bitmap(h)[1 + (size_t)word];
     }
     return (word << 5) + umm_ctz(bits);
 }
@@ -231,7 +231,7 @@ UMM_HOT uint32_t fit_unlink_core(const struct umm_h *restrict h, uint32_t units,
     if (units >= UMM_FMT_LINEAR_CLASSES) {
         unsigned s = umm_fls(units) - UMM_FMT_SL_LOG2;
         own = (s << UMM_FMT_SL_LOG2) + (units >> s);
-        fit = own + ((units & ((1u << s) - 1u)) != 0u);
+        fit = (s << UMM_FMT_SL_LOG2) + ((units - 1u) >> s) + 1u;
     }
 #if defined(UMM_BEST_FIT)
     /*
