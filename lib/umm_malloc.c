@@ -370,9 +370,9 @@ UMM_HOT uint32_t block_of_user_ptr(const struct umm_h *restrict h, const void *p
         return 0;
     uint32_t b = (uint32_t)(offset >> 3);
     uint32_t next = blk_get(h, b, BLK_NEXT);
-    /* b < next <= n-1 in one compare; the free flag lies above every index,
-     * so a free block (a double free) fails it too. */
-    if (next - b - 1u >= n - 1u - b || blk_get(h, next, BLK_PREV) != b)
+    /* b < next <= n-1; the free flag lies above every index, so a free
+     * block (a double free) fails too. */
+    if (next <= b || next >= n || blk_get(h, next, BLK_PREV) != b)
         return 0;
     return b;
 }
