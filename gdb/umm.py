@@ -330,8 +330,9 @@ ELF_SYMBOLS = {}      # path -> ElfSymbols (or None), per set of object files
 
 def _heap_object_names():
     """ctl address -> name of the umm_heap object pointing at it, found as
-    heapview finds them: ELF object symbols of three address-sized fields
-    whose `ctl` is a valid control block; the lowest address wins."""
+    heapview finds them: ELF object symbols of five (or, from older builds,
+    three) address-sized fields whose third, `ctl`, is a valid control
+    block; the lowest address wins."""
     path = gdb.current_progspace().filename
     if not path:
         return {}
@@ -351,7 +352,7 @@ def _heap_object_names():
     fmt = syms.endian + ('I' if p == 4 else 'Q')
     names = {}
     for addr, size, name in syms.objects:
-        if size != 3 * p:
+        if size not in (3 * p, 5 * p):
             continue
         try:
             ctl = struct.unpack(fmt, MEMORY(addr + bias + 2 * p, p))[0]

@@ -174,10 +174,11 @@ int hv_discover(struct hv_discovery *d, struct hv_snapshot *snap, const struct h
         const struct hv_symbol *list = hv_elf_lookup(elf, "umm_heap_list");
         if (list && follow_list(d, snap, elf, list) < 0)
             return -1;
-        /* umm_heap objects: {pheap, heap_size, ctl}, three address-sized fields. */
+        /* umm_heap objects: {pheap, heap_size, ctl, blocks_cache, bins_cache},
+         * five address-sized fields, or the first three in older builds. */
         for (size_t i = 0; i < elf->sym_count; i++) {
             const struct hv_symbol *s = &elf->syms[i];
-            if (s->is_func || s->size != 3u * p)
+            if (s->is_func || (s->size != 3u * p && s->size != 5u * p))
                 continue;
             uint64_t ctl;
             if (read_addr(snap, s->address + 2u * p, p, be, &ctl) < 0 || ctl == 0)
