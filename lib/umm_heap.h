@@ -106,10 +106,17 @@ struct umm_h {
     uint32_t *bitmap;    /* summary word, then class words */
     uint8_t *bins;       /* class heads, index_bytes each */
     unsigned wide;
+#if defined(__OPTIMIZE_SIZE__)
+    uint32_t flag;       /* umm_free_flag: one load instead of a shift at each use */
+#endif
 };
 
 /* The free flag is the top bit of `next`: bit 15 narrow, bit 31 wide. */
+#if defined(__OPTIMIZE_SIZE__)
+UMM_INLINE uint32_t umm_free_flag(const struct umm_h *restrict h) { return h->flag; }
+#else
 UMM_INLINE uint32_t umm_free_flag(const struct umm_h *restrict h) { return 0x8000u << (h->wide << 4); }
+#endif
 /* The smallest block holds a header and two free-list links. */
 UMM_INLINE uint32_t umm_min_units(const struct umm_h *restrict h) { return 1u + h->wide; }
 
@@ -152,9 +159,16 @@ UMM_INLINE void umm_h_load(struct umm_h *h, struct umm_ctl *ctl)
     h->bitmap = (uint32_t *)(void *)((uint8_t *)ctl + ctl->bitmap_off);
     h->bins = (uint8_t *)ctl + ctl->bins_off;
     h->wide = ctl->index_bytes == 4;
+#if defined(__OPTIMIZE_SIZE__)
+    h->flag = 0x8000u << (h->wide << 4);
+#endif
 }
 
+#if defined(__OPTIMIZE_SIZE__)
+UMM_INLINE unsigned umm_hdr_bytes(const struct umm_h *restrict h) { return 4u << h->wide; }
+#else
 UMM_INLINE unsigned umm_hdr_bytes(const struct umm_h *restrict h) { return h->wide ? 8u : 4u; }
+#endif
 
 /* Field f of block b: 0 next, 1 prev, 2 next_free, 3 prev_free. */
 UMM_INLINE uint32_t blk_get(const struct umm_h *restrict h, uint32_t b, unsigned f)

@@ -22,24 +22,32 @@ umm_heap umm_heap_default;
 
 /* ---- free lists ---------------------------------------------------------- */
 
-UMM_HOT void freelist_insert(const struct umm_h *restrict h, uint32_t b, uint32_t units)
+#if defined(__OPTIMIZE_SIZE__)
+/*
+ * -Os: class `c`'s list gains its first block or loses its last, so its
+ * bit flips, and the summary bit with it when the word was or becomes
+ * empty.  One function for both directions.
+ */
+static void bitmap_flip(const struct umm_h *restrict h, unsigned c)
 {
-    unsigned c = umm_class_of(units);
-    uint32_t head = bin_get(h, c);
-    blk_set(h, b, BLK_NFREE, head);
-    blk_set(h, b, BLK_PFREE, 0);
-    if (head)
-        blk_set(h, head, BLK_PFREE, b);
-    else {
-        /* The summary bit is already set unless the word was empty. */
-        uint32_t *word = &h->bitmap[1 + (c >> 5)];
-        uint32_t bits = *word;
-        *word = bits | (1u << (c & 31));
-        if (!bits)
-            h->bitmap[0] |= 1u << (c >> 5);
-    }
-    bin_set(h, c, b);
-    instr_free_added(h, units);
+    uint32_t *word = &h->bitmap[1 + (c >> 5)];
+    uint32_t bits = *word;
+    *word = bits ^ (1u << (c & 31));
+    if (!bits || !*word)
+        h->bitmap[0] ^= 1u << (c >> 5);
+}
+#define bitmap_set bitmap_flip
+#define bitmap_clear bitmap_flip
+#else
+/* Class `c`'s list has just got its first block. */
+UMM_HOT void bitmap_set(const struct umm_h *restrict h, unsigned c)
+{
+    /* The summary bit is already set unless the word was empty. */
+    uint32_t *word = &h->bitmap[1 + (c >> 5)];
+    uint32_t bits = *word;
+    *word = bits | (1u << (c & 31));
+    if (!bits)
+        h->bitmap[0] |= 1u << (c >> 5);
 }
 
 /* Class `c`'s list has just become empty. */
@@ -49,6 +57,21 @@ UMM_HOT void bitmap_clear(const struct umm_h *restrict h, unsigned c)
     *word &= ~(1u << (c & 31));
     if (!*word)
         h->bitmap[0] &= ~(1u << (c >> 5));
+}
+#endif
+
+UMM_HOT void freelist_insert(const struct umm_h *restrict h, uint32_t b, uint32_t units)
+{
+    unsigned c = umm_class_of(units);
+    uint32_t head = bin_get(h, c);
+    blk_set(h, b, BLK_NFREE, head);
+    blk_set(h, b, BLK_PFREE, 0);
+    if (head)
+        blk_set(h, head, BLK_PFREE, b);
+    else
+        bitmap_set(h, c);
+    bin_set(h, c, b);
+    instr_free_added(h, units);
 }
 
 /* Unlinks free block `b` from the list of class `c`, its own class. */
@@ -67,38 +90,30 @@ UMM_HOT void freelist_unlink(const struct umm_h *restrict h, uint32_t b, unsigne
     }
 }
 
+#if !defined(__OPTIMIZE_SIZE__)
 /*
  * Unlinks `b`, the head of class `c`'s list, whose successor is `next`;
- * and `b`, the second block of a list, after `head`.  Speed builds skip
- * what the place makes known; -Os builds share the general unlink.
+ * and `b`, the second block of a list, after `head`: what the place makes
+ * known is skipped (speed builds only; -Os builds use the general unlink).
  */
 UMM_HOT void freelist_unlink_head(const struct umm_h *restrict h, uint32_t b, uint32_t next, unsigned c)
 {
-#if defined(__OPTIMIZE_SIZE__)
-    (void)next;
-    freelist_unlink(h, b, c);
-#else
     (void)b;
     bin_set(h, c, next);
     if (next)
         blk_set(h, next, BLK_PFREE, 0);
     else
         bitmap_clear(h, c);
-#endif
 }
 UMM_HOT void freelist_unlink_second(const struct umm_h *restrict h, uint32_t head, uint32_t b, unsigned c)
 {
-#if defined(__OPTIMIZE_SIZE__)
-    (void)head;
-    freelist_unlink(h, b, c);
-#else
     (void)c;
     uint32_t next = blk_get(h, b, BLK_NFREE);
     blk_set(h, head, BLK_NFREE, next);
     if (next)
         blk_set(h, next, BLK_PFREE, head);
-#endif
 }
+#endif
 
 UMM_HOT void freelist_remove(const struct umm_h *restrict h, uint32_t b, uint32_t units)
 {
@@ -125,6 +140,200 @@ UMM_HOT unsigned class_find_nonempty(const struct umm_h *restrict h, unsigned c)
 }
 
 /* ---- block surgery --------------------------------------------------------- */
+
+/*
+ * Units for a request of `size` bytes; 0 when it can never fit in any heap
+ * (regions are indexed up to 4 GiB - 1).  One bound for every heap, so no
+ * load: a request larger than this heap but below it finds no class that
+ * fits (the class search ends at the last class), and its bytes, header
+ * and prefix included, stay below 2^32.
+ */
+#define UMM_REQUEST_MAX 0xFFFFFF00u
+UMM_HOT uint32_t units_for_size(const struct umm_h *restrict h, size_t size)
+{
+    if (size > UMM_REQUEST_MAX)
+        return 0;
+    size_t bytes = size + umm_hdr_bytes(h) + umm_prefix(h) + umm_suffix(h);
+    uint32_t units = (uint32_t)((bytes + 7u) >> 3);
+    return units < umm_min_units(h) ? umm_min_units(h) : units;
+}
+
+#if defined(__OPTIMIZE_SIZE__)
+/*
+ * -Os: the same operations built from fewer pieces.  Every change of
+ * shape is a cut (one used block becomes two) followed by a free of one
+ * part, which merges it with whatever free neighbour it has; the blocks,
+ * lists and fill patterns that result are those of the speed build's
+ * dedicated paths (tests/lib/test_digest.c compares the two).
+ */
+
+/* Units of block `x` when it is free, else 0. */
+static uint32_t free_units_of(const struct umm_h *restrict h, uint32_t x)
+{
+    uint32_t next = blk_get(h, x, BLK_NEXT);
+    return (next & umm_free_flag(h)) ? next - umm_free_flag(h) - x : 0;
+}
+
+/* Takes block `x` off its list when it is free; its units, else 0. */
+static uint32_t absorb(const struct umm_h *restrict h, uint32_t x)
+{
+    uint32_t units = free_units_of(h, x);
+    if (units)
+        freelist_remove(h, x, units);
+    return units;
+}
+
+/*
+ * Frees used block `b`, merging with free neighbours.  `fill` says
+ * whether the freed bytes get the free fill: not when they were free
+ * already (the rest of a free block that was taken).
+ */
+static void block_release(const struct umm_h *restrict h, uint32_t b, int fill)
+{
+    uint32_t freed = b;
+    uint32_t next = blk_next(h, b);
+    uint32_t freed_end = next;
+    uint32_t merged_next = absorb(h, next);
+    next += merged_next;
+    b -= absorb(h, blk_get(h, b, BLK_PREV));
+    blk_set(h, b, BLK_NEXT, next | umm_free_flag(h));
+    blk_set(h, next, BLK_PREV, b);
+    freelist_insert(h, b, next - b);
+    if (fill)
+        instr_fill_span(h, b, freed, freed_end + (merged_next ? umm_min_units(h) : 0u));
+    (void)fill;
+    (void)freed;
+    (void)freed_end;
+}
+
+UMM_HOT void block_free_core(const struct umm_h *restrict h, uint32_t b)
+{
+    block_release(h, b, 1);
+}
+
+/*
+ * Makes used block `b`, which ends at `end`, two used blocks: b and `at`.
+ * All but end's link back, which the caller sets, or leaves to the free
+ * of `at` (which links its end, merged or not, back to itself).
+ */
+static void block_cut(const struct umm_h *restrict h, uint32_t b, uint32_t at, uint32_t end)
+{
+    blk_set(h, b, BLK_NEXT, at);
+    blk_set(h, at, BLK_NEXT, end);
+    blk_set(h, at, BLK_PREV, b);
+}
+
+/* Shrinks used block `b` to `units`, freeing the rest when it can stand
+ * as a block of its own. */
+static void block_split(const struct umm_h *restrict h, uint32_t b, uint32_t units, int fill)
+{
+    uint32_t end = blk_get(h, b, BLK_NEXT);
+    uint32_t tail = b + units;
+    if (end - tail < umm_min_units(h))
+        return;
+    block_cut(h, b, tail, end);
+    block_release(h, tail, fill);
+}
+
+UMM_HOT void block_trim(const struct umm_h *restrict h, uint32_t b, uint32_t units)
+{
+    block_split(h, b, units, 1);
+}
+
+/* Marks free block `b` (`have` units, already off its list and out of the
+ * counters) used and trims it to `units`. */
+UMM_HOT uint32_t block_take(const struct umm_h *restrict h, uint32_t b, uint32_t have, uint32_t units)
+{
+    blk_set(h, b, BLK_NEXT, b + have);
+    block_split(h, b, units, 0);
+    return b;
+}
+
+/*
+ * Of the first blocks of class `c`'s list, the one to take for `units`,
+ * unlinked, its size in *have; 0 when none holds the request.  `scan`:
+ * best fit's look at up to UMM_FIT_SCAN_LIMIT blocks of the request's own
+ * class (the closest fit, the first of equals, stopping at one too close
+ * to split); else the first two of a class where every block fits (the
+ * smaller, then the lower in memory).
+ */
+static uint32_t fit_pick(const struct umm_h *restrict h, unsigned c, uint32_t units, int scan, uint32_t *have)
+{
+    uint32_t best = 0, best_units = UMM_NONE;
+    uint32_t candidate = bin_get(h, c);
+    for (unsigned seen = 0; candidate && seen < (scan ? UMM_FIT_SCAN_LIMIT : 2u); seen++) {
+        uint32_t size = blk_units(h, candidate);
+        if (size >= units && (size < best_units || (!scan && size == best_units && candidate < best))) {
+            best = candidate;
+            best_units = size;
+            if (scan && size - units < umm_min_units(h))
+                break;
+        }
+        candidate = blk_get(h, candidate, BLK_NFREE);
+    }
+    if (best) {
+        freelist_unlink(h, best, c);
+        *have = best_units;
+    }
+    return best;
+}
+
+UMM_HOT uint32_t fit_unlink_core(const struct umm_h *restrict h, uint32_t units, uint32_t *have)
+{
+    uint32_t b;
+#if defined(UMM_BEST_FIT)
+    if (units >= UMM_FMT_LINEAR_CLASSES) {
+        unsigned own = umm_class_of(units);
+        if (own < h->ctl->class_count && (b = fit_pick(h, own, units, 1, have)) != 0)
+            return b;
+    }
+#endif
+    unsigned c = class_find_nonempty(h, umm_fit_class_of(units));
+    if (c != UMM_NONE)
+        return fit_pick(h, c, units, 0, have);
+#if defined(UMM_FIRST_FIT)
+    /* Only blocks of the request's own class are left that might fit. */
+    unsigned own = umm_class_of(units);
+    if (own < h->ctl->class_count) {
+        uint32_t candidate = bin_get(h, own);
+        for (unsigned seen = 0; candidate && seen < UMM_FIT_SCAN_LIMIT; seen++) {
+            if (blk_units(h, candidate) >= units) {
+                freelist_unlink(h, candidate, own);
+                *have = blk_units(h, candidate);
+                return candidate;
+            }
+            candidate = blk_get(h, candidate, BLK_NFREE);
+        }
+    }
+#endif
+    (void)b;
+    return 0;
+}
+#else
+/* Frees used block `b`, merging with free neighbours. */
+UMM_HOT void block_free_core(const struct umm_h *restrict h, uint32_t b)
+{
+    uint32_t freed = b;
+    uint32_t next = blk_next(h, b);
+    uint32_t freed_end = next;
+    int merged_next = blk_is_free(h, next);
+    if (merged_next) {
+        uint32_t next_units = blk_units(h, next);
+        freelist_remove(h, next, next_units);
+        next += next_units;
+        blk_set(h, next, BLK_PREV, b);
+    }
+    uint32_t prev = blk_get(h, b, BLK_PREV);
+    if (blk_is_free(h, prev)) {
+        freelist_remove(h, prev, b - prev);
+        b = prev;
+        blk_set(h, next, BLK_PREV, b);
+    }
+    blk_set(h, b, BLK_NEXT, next | umm_free_flag(h));
+    freelist_insert(h, b, next - b);
+    /* The freed block, and the absorbed successor's header and links. */
+    instr_fill_span(h, b, freed, freed_end + (merged_next ? umm_min_units(h) : 0u));
+}
 
 /* Links a block of `units` at `b`, between `prev` and the block at b+units. */
 UMM_HOT void block_link(const struct umm_h *restrict h, uint32_t b, uint32_t units, uint32_t prev,
@@ -254,6 +463,8 @@ UMM_HOT uint32_t fit_unlink_core(const struct umm_h *restrict h, uint32_t units,
     return 0;
 }
 
+#endif
+
 /* Block of at least `units`, taken and trimmed; 0 when none fits. */
 UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units)
 {
@@ -284,48 +495,6 @@ UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units
         return 0;
     instr_free_removed(h, have);
     return block_take(h, b, have, units);
-}
-
-/*
- * Units for a request of `size` bytes; 0 when it can never fit in any heap
- * (regions are indexed up to 4 GiB - 1).  One bound for every heap, so no
- * load: a request larger than this heap but below it finds no class that
- * fits (the class search ends at the last class), and its bytes, header
- * and prefix included, stay below 2^32.
- */
-#define UMM_REQUEST_MAX 0xFFFFFF00u
-UMM_HOT uint32_t units_for_size(const struct umm_h *restrict h, size_t size)
-{
-    if (size > UMM_REQUEST_MAX)
-        return 0;
-    size_t bytes = size + umm_hdr_bytes(h) + umm_prefix(h) + umm_suffix(h);
-    uint32_t units = (uint32_t)((bytes + 7u) >> 3);
-    return units < umm_min_units(h) ? umm_min_units(h) : units;
-}
-
-/* Frees used block `b`, merging with free neighbours. */
-UMM_HOT void block_free_core(const struct umm_h *restrict h, uint32_t b)
-{
-    uint32_t freed = b;
-    uint32_t next = blk_next(h, b);
-    uint32_t freed_end = next;
-    int merged_next = blk_is_free(h, next);
-    if (merged_next) {
-        uint32_t next_units = blk_units(h, next);
-        freelist_remove(h, next, next_units);
-        next += next_units;
-        blk_set(h, next, BLK_PREV, b);
-    }
-    uint32_t prev = blk_get(h, b, BLK_PREV);
-    if (blk_is_free(h, prev)) {
-        freelist_remove(h, prev, b - prev);
-        b = prev;
-        blk_set(h, next, BLK_PREV, b);
-    }
-    blk_set(h, b, BLK_NEXT, next | umm_free_flag(h));
-    freelist_insert(h, b, next - b);
-    /* The freed block, and the absorbed successor's header and links. */
-    instr_fill_span(h, b, freed, freed_end + (merged_next ? umm_min_units(h) : 0u));
 }
 
 /* ---- pointers ---------------------------------------------------------------- */
@@ -409,78 +578,79 @@ static void heap_layout_core(umm_heap *heap, uint8_t *region, size_t size)
     uintptr_t end = (uintptr_t)region + (uintptr_t)usable;
     registry_unlink(heap->ctl, region, region + usable);
     heap->ctl = NULL;
-    for (unsigned wide = 0; wide < 2; wide++) {
-        unsigned hdr = wide ? 8u : 4u;
-        uintptr_t at = start + sizeof(struct umm_ctl);
-        uintptr_t bitmap = (at + 3u) & ~(uintptr_t)3u;
-        /* Size the lists for the most units this region could hold. */
-        if (end <= bitmap)
-            return;
-        uint32_t most = (uint32_t)((end - bitmap) >> 3);
-        uint32_t max_units = wide ? UMM_FMT_WIDE_MAX_UNITS : UMM_FMT_NARROW_MAX_UNITS;
-        if (most > max_units) {
-            if (!wide)
-                continue;
-            most = max_units;
-        }
-        if (most < 3u + 2u)
-            return;
-        unsigned classes = umm_class_of(most - 2u) + 1u;
-        unsigned words = (classes + 31u) >> 5;
-        uintptr_t bins = bitmap + 4u * (1u + words);
-        at = bins + (uintptr_t)classes * (wide ? 4u : 2u);
-        uintptr_t record = 0;
-#if UMM_HAS_RECORD
-        record = (at + 7u) & ~(uintptr_t)7u;
-        at = record + sizeof(struct umm_record);
-#endif
-        /* The first data area (unit 0's) must be 8-aligned. */
-        uintptr_t blocks = ((at + hdr + 7u) & ~(uintptr_t)7u) - hdr;
-        if (end <= blocks)
-            return;
-        uint64_t units = (end - blocks) >> 3;
-        if (units > max_units)
-            units = max_units;
-        if (units < 2u + (wide ? 2u : 1u) || blocks - start > 0xFFFFu)
-            return;
-
-        struct umm_ctl *ctl = (struct umm_ctl *)start;
-        memset(ctl, 0, (size_t)(blocks - start));
-        ctl->magic = UMM_FMT_MAGIC;
-        ctl->version = UMM_FMT_VERSION;
-        ctl->index_bytes = (uint8_t)(wide ? 4 : 2);
-        ctl->unit_log2 = UMM_FMT_UNIT_LOG2;
-        ctl->ptr_bytes = (uint8_t)sizeof(void *);
-        ctl->flags = (uint16_t)umm_instr_flags();
-        ctl->ctl_bytes = (uint16_t)(blocks - start);
-        ctl->unit_count = (uint32_t)units;
-        ctl->region_bytes = (uint32_t)usable;
-        ctl->class_count = (uint8_t)umm_class_of((uint32_t)units - 2u) + 1u;
-        ctl->sl_log2 = UMM_FMT_SL_LOG2;
-        ctl->bitmap_off = (uint16_t)(bitmap - start);
-        ctl->bins_off = (uint16_t)(bins - start);
-        ctl->instr_off = (uint16_t)(record ? record - start : 0);
-        ctl->prefix_bytes = (uint8_t)(UMM_HAS_PREFIX ? UMM_PFX_BYTES(sizeof(void *)) : 0);
-        ctl->suffix_bytes = (uint8_t)(UMM_HAS_PREFIX ? UMM_SUFFIX_MIN : 0);
-        ctl->self = ctl;
-        ctl->region = region;
-
-        struct umm_h h;
-        umm_h_load(&h, ctl);
-        uint32_t last = (uint32_t)units - 1u;
-        blk_set(&h, 0, BLK_NEXT, 1);
-        blk_set(&h, 0, BLK_PREV, 0);
-        block_link(&h, 1, last - 1u, 0, umm_free_flag(&h));
-        blk_set(&h, last, BLK_NEXT, 0);
-        instr_init(&h);
-        freelist_insert(&h, 1, last - 1u);
-        instr_fill_free(&h, 1);
-
-        ctl->next_heap = umm_heap_list;
-        umm_heap_list = ctl;
-        heap->ctl = ctl;
+    /* The fixed part's size is a multiple of 4: the bitmap follows it. */
+    uintptr_t bitmap = start + sizeof(struct umm_ctl);
+    if (end <= bitmap)
         return;
-    }
+    /*
+     * Size the lists for the most units this region could hold.  A heap
+     * with more than 15-bit indices reach is wide; 4 GiB - 1 bytes are
+     * far fewer units than 31-bit indices reach, so neither width clamps.
+     */
+    uint32_t most = (uint32_t)((end - bitmap) >> 3);
+    if (most < 3u + 2u)
+        return;
+    unsigned wide = most > UMM_FMT_NARROW_MAX_UNITS;
+    unsigned classes = umm_class_of(most - 2u) + 1u;
+    uintptr_t bins = bitmap + 4u * (1u + ((classes + 31u) >> 5));
+    uintptr_t at = bins + ((uintptr_t)classes << (1u + wide));
+    uintptr_t record = 0;
+#if UMM_HAS_RECORD
+    record = (at + 7u) & ~(uintptr_t)7u;
+    at = record + sizeof(struct umm_record);
+#endif
+    /* The first data area (unit 0's) must be 8-aligned. */
+    unsigned hdr = 4u << wide;
+    uintptr_t blocks = ((at + hdr + 7u) & ~(uintptr_t)7u) - hdr;
+    if (end <= blocks)
+        return;
+    /*
+     * At most `most`, so within the width's reach.  Everything before the
+     * blocks takes under 2 KiB (at most 216 classes), so the 16-bit
+     * offsets hold it.
+     */
+    uint32_t units = (uint32_t)((end - blocks) >> 3);
+    if (units < 3u + wide)
+        return;
+
+    struct umm_ctl *ctl = (struct umm_ctl *)start;
+    memset(ctl, 0, (size_t)(blocks - start));
+    ctl->magic = UMM_FMT_MAGIC;
+    ctl->version = UMM_FMT_VERSION;
+    ctl->index_bytes = (uint8_t)(2u << wide);
+    ctl->unit_log2 = UMM_FMT_UNIT_LOG2;
+    ctl->ptr_bytes = (uint8_t)sizeof(void *);
+    ctl->flags = (uint16_t)umm_instr_flags();
+    ctl->ctl_bytes = (uint16_t)(blocks - start);
+    ctl->unit_count = units;
+    ctl->region_bytes = (uint32_t)usable;
+    ctl->class_count = (uint8_t)(umm_class_of(units - 2u) + 1u);
+    ctl->sl_log2 = UMM_FMT_SL_LOG2;
+    ctl->bitmap_off = (uint16_t)sizeof(struct umm_ctl);
+    ctl->bins_off = (uint16_t)(bins - start);
+    ctl->instr_off = (uint16_t)(record ? record - start : 0);
+    ctl->prefix_bytes = (uint8_t)(UMM_HAS_PREFIX ? UMM_PFX_BYTES(sizeof(void *)) : 0);
+    ctl->suffix_bytes = (uint8_t)(UMM_HAS_PREFIX ? UMM_SUFFIX_MIN : 0);
+    ctl->self = ctl;
+    ctl->region = region;
+
+    /* The head sentinel, one used block and the end marker; then the
+     * block is freed. */
+    struct umm_h h;
+    umm_h_load(&h, ctl);
+    uint32_t last = units - 1u;
+    blk_set(&h, 0, BLK_NEXT, 1);
+    blk_set(&h, 0, BLK_PREV, 0);
+    blk_set(&h, 1, BLK_NEXT, last);
+    blk_set(&h, 1, BLK_PREV, 0);
+    blk_set(&h, last, BLK_NEXT, 0);
+    blk_set(&h, last, BLK_PREV, 1);
+    instr_init(&h);
+    block_free_core(&h, 1);
+
+    ctl->next_heap = umm_heap_list;
+    umm_heap_list = ctl;
+    heap->ctl = ctl;
 }
 
 void umm_multi_init_heap(umm_heap *heap, void *ptr, size_t size)
@@ -580,6 +750,95 @@ UMM_HOT void free_core(const struct umm_h *restrict h, void *ptr)
     block_free_core(h, b);
 }
 
+#if defined(__OPTIMIZE_SIZE__)
+UMM_HOT void *realloc_core(const struct umm_h *restrict h, void *ptr, size_t size, uintptr_t owner)
+{
+    if (!ptr)
+        return malloc_core(h, size, owner);
+    uint32_t b = block_for_free_core(h, ptr, UMM_OP_REALLOC);
+    if (!b)
+        return NULL;
+    if (size == 0) {
+        if (instr_release(h, b, UMM_OP_REALLOC))
+            block_free_core(h, b);
+        return NULL;
+    }
+    uint32_t units = units_for_size(h, size);
+    if (!units) {
+        instr_oom(h);
+        return NULL;
+    }
+    if (!instr_resize_begin(h, b))
+        return NULL;
+    size_t keep = instr_kept_bytes(h, b, size);
+    uint32_t have = blk_units(h, b);
+    if (units > have) {
+        /* Grow into a free successor, else slide down into a free
+         * predecessor (and the successor), else move. */
+        uint32_t next = b + have;
+        uint32_t next_units = free_units_of(h, next);
+        if (units > have + next_units) {
+            uint32_t prev = blk_get(h, b, BLK_PREV);
+            uint32_t prev_units = free_units_of(h, prev);
+            if (!prev_units || prev_units + have + next_units < units) {
+                uint32_t fresh = alloc_units_core(h, units);
+                if (!fresh) {
+                    instr_oom(h);
+                    return NULL;
+                }
+                memcpy(blk_data(h, fresh), blk_data(h, b), umm_prefix(h) + keep);
+                instr_resized(h, fresh, size);
+                block_free_core(h, b);
+                return user_ptr(h, fresh);
+            }
+            freelist_remove(h, prev, prev_units);
+            memmove(blk_data(h, prev), blk_data(h, b), umm_prefix(h) + keep);
+            b = prev;
+        }
+        if (next_units)
+            freelist_remove(h, next, next_units);
+        next += next_units;
+        blk_set(h, b, BLK_NEXT, next);
+        blk_set(h, next, BLK_PREV, b);
+    }
+    block_trim(h, b, units);
+    instr_resized(h, b, size);
+    return user_ptr(h, b);
+}
+
+UMM_HOT void *memalign_core(const struct umm_h *restrict h, size_t align, size_t size, uintptr_t owner)
+{
+    if (align <= 8u)
+        return malloc_core(h, size, owner);
+    if (size == 0 || (align & (align - 1u)) || align >= ((size_t)h->ctl->unit_count << 3))
+        return NULL;
+    uint32_t units = units_for_size(h, size);
+    uint32_t step = (uint32_t)(align >> 3);
+    uint32_t slack = step - 1u + (umm_min_units(h) > 1u ? step : 0u);
+    uint32_t have;
+    uint32_t b = units ? fit_unlink_core(h, units + slack, &have) : 0;
+    if (!b) {
+        instr_oom(h);
+        return NULL;
+    }
+    instr_free_removed(h, have);
+    /* Taken whole, then cut: the gap in front freed, the rest trimmed. */
+    uint32_t end = b + have;
+    uint32_t gap = (uint32_t)((0u - (uintptr_t)user_ptr(h, b)) & (align - 1u)) >> 3;
+    if (gap && gap < umm_min_units(h))
+        gap += step;
+    blk_set(h, b, BLK_NEXT, end);
+    if (gap) {
+        block_cut(h, b, b + gap, end);
+        blk_set(h, end, BLK_PREV, b + gap);
+        block_release(h, b, 1);
+        b += gap;
+    }
+    block_split(h, b, units, 0);
+    instr_allocated(h, b, size, owner, UMM_NEW_FILL_BYTE);
+    return user_ptr(h, b);
+}
+#else
 UMM_HOT void *realloc_core(const struct umm_h *restrict h, void *ptr, size_t size, uintptr_t owner)
 {
     if (!ptr)
@@ -679,6 +938,8 @@ UMM_HOT void *memalign_core(const struct umm_h *restrict h, size_t align, size_t
     instr_allocated(h, b, size, owner, UMM_NEW_FILL_BYTE);
     return user_ptr(h, b);
 }
+
+#endif
 
 static size_t usable_size_core(const struct umm_h *restrict h, void *ptr)
 {
