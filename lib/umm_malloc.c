@@ -742,24 +742,20 @@ UMM_HOT uint32_t block_for_free_core(const struct umm_h *restrict h, void *ptr, 
     return b;
 }
 
-UMM_HOT void free_core(const struct umm_h *restrict h, void *ptr)
-{
-    uint32_t b = block_for_free_core(h, ptr, UMM_OP_FREE);
-    if (!b || !instr_release(h, b, UMM_OP_FREE))
-        return;
-    block_free_core(h, b);
-}
-
 #if defined(__OPTIMIZE_SIZE__)
-UMM_HOT void *realloc_core(const struct umm_h *restrict h, void *ptr, size_t size, uintptr_t owner)
+/*
+ * -Os: realloc, which is also malloc (`ptr` NULL) and free (`size` 0);
+ * `op` names the call in fault reports.
+ */
+static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size, uintptr_t owner, unsigned op)
 {
     if (!ptr)
         return malloc_core(h, size, owner);
-    uint32_t b = block_for_free_core(h, ptr, UMM_OP_REALLOC);
+    uint32_t b = block_for_free_core(h, ptr, op);
     if (!b)
         return NULL;
     if (size == 0) {
-        if (instr_release(h, b, UMM_OP_REALLOC))
+        if (instr_release(h, b, op))
             block_free_core(h, b);
         return NULL;
     }
@@ -839,6 +835,14 @@ UMM_HOT void *memalign_core(const struct umm_h *restrict h, size_t align, size_t
     return user_ptr(h, b);
 }
 #else
+UMM_HOT void free_core(const struct umm_h *restrict h, void *ptr)
+{
+    uint32_t b = block_for_free_core(h, ptr, UMM_OP_FREE);
+    if (!b || !instr_release(h, b, UMM_OP_FREE))
+        return;
+    block_free_core(h, b);
+}
+
 UMM_HOT void *realloc_core(const struct umm_h *restrict h, void *ptr, size_t size, uintptr_t owner)
 {
     if (!ptr)
@@ -958,6 +962,72 @@ void *umm_multi_realloc_owned(umm_heap *heap, void *ptr, size_t size, uintptr_t 
 void *umm_multi_memalign_owned(umm_heap *heap, size_t align, size_t size, uintptr_t owner);
 void *umm_multi_calloc_owned(umm_heap *heap, size_t num, size_t size, uintptr_t owner);
 
+#if defined(__OPTIMIZE_SIZE__)
+/*
+ * -Os: one entry for every call, so one copy of the lock, the readiness
+ * check and the hooks.  `arg` is the pointer (realloc, free) or the
+ * alignment (memalign).
+ */
+static void *op_entry(umm_heap *heap, unsigned op, void *arg, size_t size, uintptr_t owner)
+{
+    struct umm_h h;
+    void *p = NULL;
+    if (op == UMM_OP_FREE && !arg)
+        return NULL;
+    UMM_CRITICAL_DECL(op);
+    UMM_CRITICAL_ENTRY(op);
+    if (heap_ready_core(heap, &h)) {
+        if (op == UMM_OP_MEMALIGN)
+            p = memalign_core(&h, (size_t)arg, size, owner);
+        else
+            p = resize_core(&h, arg, size, owner, op);
+        instr_after_op(&h, op);
+    }
+    UMM_CRITICAL_EXIT(op);
+    return p;
+}
+
+/* The product, or 0 when it overflows; calloc's zeroing is the caller's. */
+static size_t calloc_bytes(size_t num, size_t size)
+{
+    size_t bytes;
+    return __builtin_mul_overflow(num, size, &bytes) ? 0 : bytes;
+}
+
+static void *calloc_entry(umm_heap *heap, size_t num, size_t size, uintptr_t owner)
+{
+    size_t bytes = calloc_bytes(num, size);
+    void *p = op_entry(heap, UMM_OP_MALLOC, NULL, bytes, owner);
+    if (p)
+        memset(p, 0, bytes);
+    return p;
+}
+
+void *umm_multi_malloc_owned(umm_heap *heap, size_t size, uintptr_t owner)
+{
+    return op_entry(heap, UMM_OP_MALLOC, NULL, size, owner);
+}
+void *umm_multi_calloc_owned(umm_heap *heap, size_t num, size_t size, uintptr_t owner)
+{
+    return calloc_entry(heap, num, size, owner);
+}
+void *umm_multi_realloc_owned(umm_heap *heap, void *ptr, size_t size, uintptr_t owner)
+{
+    return op_entry(heap, UMM_OP_REALLOC, ptr, size, owner);
+}
+void *umm_multi_memalign_owned(umm_heap *heap, size_t align, size_t size, uintptr_t owner)
+{
+    return op_entry(heap, UMM_OP_MEMALIGN, (void *)align, size, owner);
+}
+void umm_multi_free(umm_heap *heap, void *ptr)
+{
+    op_entry(heap, UMM_OP_FREE, ptr, 0, 0);
+}
+#define malloc_entry(heap, size, owner) op_entry(heap, UMM_OP_MALLOC, NULL, size, owner)
+#define realloc_entry(heap, ptr, size, owner) op_entry(heap, UMM_OP_REALLOC, ptr, size, owner)
+#define memalign_entry(heap, align, size, owner) op_entry(heap, UMM_OP_MEMALIGN, (void *)(align), size, owner)
+#define free_entry(heap, ptr) op_entry(heap, UMM_OP_FREE, ptr, 0, 0)
+#else
 UMM_HOT void *malloc_entry(umm_heap *heap, size_t size, uintptr_t owner)
 {
     struct umm_h h;
@@ -1057,6 +1127,8 @@ void umm_multi_free(umm_heap *heap, void *ptr)
 {
     free_entry(heap, ptr);
 }
+
+#endif
 
 size_t umm_multi_usable_size(umm_heap *heap, void *ptr)
 {
