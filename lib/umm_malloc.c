@@ -122,6 +122,20 @@ UMM_HOT void freelist_remove(const struct umm_h *restrict h, uint32_t b, uint32_
 }
 
 /* First class at or above `c` whose list is not empty, or UMM_NONE. */
+#if defined(__OPTIMIZE_SIZE__)
+/* -Os: word by word (at most 7 words) instead of through the summary. */
+UMM_HOT unsigned class_find_nonempty(const struct umm_h *restrict h, unsigned c)
+{
+    unsigned words = ((unsigned)h->ctl->class_count + 31u) >> 5;
+    uint32_t mask = ~0u << (c & 31);
+    for (unsigned word = c >> 5; word < words; word++, mask = ~0u) {
+        uint32_t bits = h->bitmap[1 + word] & mask;
+        if (bits)
+            return (word << 5) + umm_ctz(bits);
+    }
+    return UMM_NONE;
+}
+#else
 UMM_HOT unsigned class_find_nonempty(const struct umm_h *restrict h, unsigned c)
 {
     unsigned word = c >> 5;
@@ -138,6 +152,7 @@ UMM_HOT unsigned class_find_nonempty(const struct umm_h *restrict h, unsigned c)
     }
     return (word << 5) + umm_ctz(bits);
 }
+#endif
 
 /* ---- block surgery --------------------------------------------------------- */
 
@@ -594,9 +609,8 @@ static void heap_layout_core(umm_heap *heap, uint8_t *region, size_t size)
     unsigned classes = umm_class_of(most - 2u) + 1u;
     uintptr_t bins = bitmap + 4u * (1u + ((classes + 31u) >> 5));
     uintptr_t at = bins + ((uintptr_t)classes << (1u + wide));
-    uintptr_t record = 0;
 #if UMM_HAS_RECORD
-    record = (at + 7u) & ~(uintptr_t)7u;
+    uintptr_t record = (at + 7u) & ~(uintptr_t)7u;
     at = record + sizeof(struct umm_record);
 #endif
     /* The first data area (unit 0's) must be 8-aligned. */
@@ -613,8 +627,9 @@ static void heap_layout_core(umm_heap *heap, uint8_t *region, size_t size)
     if (units < 3u + wide)
         return;
 
+    /* Zeroed up to unit 1's header: unit 0 and unit 1's prev are 0. */
     struct umm_ctl *ctl = (struct umm_ctl *)start;
-    memset(ctl, 0, (size_t)(blocks - start));
+    memset(ctl, 0, (size_t)(blocks - start) + 8u + hdr);
     ctl->magic = UMM_FMT_MAGIC;
     ctl->version = UMM_FMT_VERSION;
     ctl->index_bytes = (uint8_t)(2u << wide);
@@ -628,9 +643,13 @@ static void heap_layout_core(umm_heap *heap, uint8_t *region, size_t size)
     ctl->sl_log2 = UMM_FMT_SL_LOG2;
     ctl->bitmap_off = (uint16_t)sizeof(struct umm_ctl);
     ctl->bins_off = (uint16_t)(bins - start);
-    ctl->instr_off = (uint16_t)(record ? record - start : 0);
-    ctl->prefix_bytes = (uint8_t)(UMM_HAS_PREFIX ? UMM_PFX_BYTES(sizeof(void *)) : 0);
-    ctl->suffix_bytes = (uint8_t)(UMM_HAS_PREFIX ? UMM_SUFFIX_MIN : 0);
+#if UMM_HAS_RECORD
+    ctl->instr_off = (uint16_t)(record - start);
+#endif
+#if UMM_HAS_PREFIX
+    ctl->prefix_bytes = (uint8_t)UMM_PFX_BYTES(sizeof(void *));
+    ctl->suffix_bytes = (uint8_t)UMM_SUFFIX_MIN;
+#endif
     ctl->self = ctl;
     ctl->region = region;
 
@@ -640,11 +659,12 @@ static void heap_layout_core(umm_heap *heap, uint8_t *region, size_t size)
     umm_h_load(&h, ctl);
     uint32_t last = units - 1u;
     blk_set(&h, 0, BLK_NEXT, 1);
-    blk_set(&h, 0, BLK_PREV, 0);
     blk_set(&h, 1, BLK_NEXT, last);
-    blk_set(&h, 1, BLK_PREV, 0);
     blk_set(&h, last, BLK_NEXT, 0);
+#if !defined(__OPTIMIZE_SIZE__)
+    /* (The -Os free links its successor back whether it merges or not.) */
     blk_set(&h, last, BLK_PREV, 1);
+#endif
     instr_init(&h);
     block_free_core(&h, 1);
 
@@ -966,14 +986,18 @@ void *umm_multi_calloc_owned(umm_heap *heap, size_t num, size_t size, uintptr_t 
 /*
  * -Os: one entry for every call, so one copy of the lock, the readiness
  * check and the hooks.  `arg` is the pointer (realloc, free) or the
- * alignment (memalign).
+ * alignment (memalign); a NULL `heap` is the default heap, which saves
+ * the single-heap calls an address each.  The arguments come in the order
+ * the callers have them.
  */
-static void *op_entry(umm_heap *heap, unsigned op, void *arg, size_t size, uintptr_t owner)
+static void *op_entry(void *arg, size_t size, unsigned op, umm_heap *heap, uintptr_t owner)
 {
     struct umm_h h;
     void *p = NULL;
     if (op == UMM_OP_FREE && !arg)
         return NULL;
+    if (!heap)
+        heap = &umm_heap_default;
     UMM_CRITICAL_DECL(op);
     UMM_CRITICAL_ENTRY(op);
     if (heap_ready_core(heap, &h)) {
@@ -987,17 +1011,12 @@ static void *op_entry(umm_heap *heap, unsigned op, void *arg, size_t size, uintp
     return p;
 }
 
-/* The product, or 0 when it overflows; calloc's zeroing is the caller's. */
-static size_t calloc_bytes(size_t num, size_t size)
+static void *calloc_entry(size_t num, size_t size, umm_heap *heap, uintptr_t owner)
 {
     size_t bytes;
-    return __builtin_mul_overflow(num, size, &bytes) ? 0 : bytes;
-}
-
-static void *calloc_entry(umm_heap *heap, size_t num, size_t size, uintptr_t owner)
-{
-    size_t bytes = calloc_bytes(num, size);
-    void *p = op_entry(heap, UMM_OP_MALLOC, NULL, bytes, owner);
+    if (__builtin_mul_overflow(num, size, &bytes))
+        return NULL;
+    void *p = op_entry(NULL, bytes, UMM_OP_MALLOC, heap, owner);
     if (p)
         memset(p, 0, bytes);
     return p;
@@ -1005,28 +1024,60 @@ static void *calloc_entry(umm_heap *heap, size_t num, size_t size, uintptr_t own
 
 void *umm_multi_malloc_owned(umm_heap *heap, size_t size, uintptr_t owner)
 {
-    return op_entry(heap, UMM_OP_MALLOC, NULL, size, owner);
+    return op_entry(NULL, size, UMM_OP_MALLOC, heap, owner);
 }
 void *umm_multi_calloc_owned(umm_heap *heap, size_t num, size_t size, uintptr_t owner)
 {
-    return calloc_entry(heap, num, size, owner);
+    return calloc_entry(num, size, heap, owner);
 }
 void *umm_multi_realloc_owned(umm_heap *heap, void *ptr, size_t size, uintptr_t owner)
 {
-    return op_entry(heap, UMM_OP_REALLOC, ptr, size, owner);
+    return op_entry(ptr, size, UMM_OP_REALLOC, heap, owner);
 }
 void *umm_multi_memalign_owned(umm_heap *heap, size_t align, size_t size, uintptr_t owner)
 {
-    return op_entry(heap, UMM_OP_MEMALIGN, (void *)align, size, owner);
+    return op_entry((void *)align, size, UMM_OP_MEMALIGN, heap, owner);
 }
 void umm_multi_free(umm_heap *heap, void *ptr)
 {
-    op_entry(heap, UMM_OP_FREE, ptr, 0, 0);
+    op_entry(ptr, 0, UMM_OP_FREE, heap, 0);
 }
-#define malloc_entry(heap, size, owner) op_entry(heap, UMM_OP_MALLOC, NULL, size, owner)
-#define realloc_entry(heap, ptr, size, owner) op_entry(heap, UMM_OP_REALLOC, ptr, size, owner)
-#define memalign_entry(heap, align, size, owner) op_entry(heap, UMM_OP_MEMALIGN, (void *)(align), size, owner)
-#define free_entry(heap, ptr) op_entry(heap, UMM_OP_FREE, ptr, 0, 0)
+void *umm_multi_malloc(umm_heap *heap, size_t size)
+{
+    return op_entry(NULL, size, UMM_OP_MALLOC, heap, UMM_CALLER());
+}
+void *umm_multi_calloc(umm_heap *heap, size_t num, size_t size)
+{
+    return calloc_entry(num, size, heap, UMM_CALLER());
+}
+void *umm_multi_realloc(umm_heap *heap, void *ptr, size_t size)
+{
+    return op_entry(ptr, size, UMM_OP_REALLOC, heap, UMM_CALLER());
+}
+void *umm_multi_memalign(umm_heap *heap, size_t align, size_t size)
+{
+    return op_entry((void *)align, size, UMM_OP_MEMALIGN, heap, UMM_CALLER());
+}
+void *umm_malloc(size_t size)
+{
+    return op_entry(NULL, size, UMM_OP_MALLOC, NULL, UMM_CALLER());
+}
+void *umm_calloc(size_t num, size_t size)
+{
+    return calloc_entry(num, size, NULL, UMM_CALLER());
+}
+void *umm_realloc(void *ptr, size_t size)
+{
+    return op_entry(ptr, size, UMM_OP_REALLOC, NULL, UMM_CALLER());
+}
+void umm_free(void *ptr)
+{
+    op_entry(ptr, 0, UMM_OP_FREE, NULL, 0);
+}
+void *umm_memalign(size_t align, size_t size)
+{
+    return op_entry((void *)align, size, UMM_OP_MEMALIGN, NULL, UMM_CALLER());
+}
 #else
 UMM_HOT void *malloc_entry(umm_heap *heap, size_t size, uintptr_t owner)
 {
@@ -1144,6 +1195,7 @@ size_t umm_multi_usable_size(umm_heap *heap, void *ptr)
     return n;
 }
 
+#if !defined(__OPTIMIZE_SIZE__)
 void *umm_multi_malloc(umm_heap *heap, size_t size)
 {
     return malloc_entry(heap, size, UMM_CALLER());
@@ -1181,6 +1233,7 @@ void *umm_memalign(size_t align, size_t size)
 {
     return memalign_entry(&umm_heap_default, align, size, UMM_CALLER());
 }
+#endif
 size_t umm_usable_size(void *ptr)
 {
     return umm_multi_usable_size(&umm_heap_default, ptr);

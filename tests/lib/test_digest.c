@@ -126,6 +126,7 @@ static void run(size_t bytes, unsigned offset, uint64_t seed, int ops)
     digest = 0xCBF29CE484222325ull;
     handed = refused = 0;
     mix_ptr(heap.ctl);
+    mix_region(&heap);
     for (int op = 0; op < ops; op++) {
         unsigned k = rnd() % SLOTS;
         uint32_t kind = rnd() % 16;
