@@ -255,74 +255,102 @@ UMM_HOT void block_trim(const struct umm_h *restrict h, uint32_t b, uint32_t uni
     block_split(h, b, units, 1);
 }
 
-/* Marks free block `b` (`have` units, already off its list and out of the
- * counters) used and trims it to `units`. */
-UMM_HOT uint32_t block_take(const struct umm_h *restrict h, uint32_t b, uint32_t have, uint32_t units)
-{
-    blk_set(h, b, BLK_NEXT, b + have);
-    block_split(h, b, units, 0);
-    return b;
-}
-
 /*
- * Of the first blocks of class `c`'s list, the one to take for `units`,
- * unlinked, its size in *have; 0 when none holds the request.  `scan`:
- * best fit's look at up to UMM_FIT_SCAN_LIMIT blocks of the request's own
- * class (the closest fit, the first of equals, stopping at one too close
- * to split); else the first two of a class where every block fits (the
- * smaller, then the lower in memory).
+ * A free block of at least `units`, off its list, its size in *have; 0
+ * when none fits.  The speed build's choice, in one tail: best fit looks
+ * at up to UMM_FIT_SCAN_LIMIT blocks of the request's own class (the
+ * closest fit, the first of equals, stopping at one too close to split);
+ * else, of the first two blocks of the first class where every block
+ * fits, the smaller, then the lower in memory.
  */
-static uint32_t fit_pick(const struct umm_h *restrict h, unsigned c, uint32_t units, int scan, uint32_t *have)
-{
-    uint32_t best = 0, best_units = UMM_NONE;
-    uint32_t candidate = bin_get(h, c);
-    for (unsigned seen = 0; candidate && seen < (scan ? UMM_FIT_SCAN_LIMIT : 2u); seen++) {
-        uint32_t size = blk_units(h, candidate);
-        if (size >= units && (size < best_units || (!scan && size == best_units && candidate < best))) {
-            best = candidate;
-            best_units = size;
-            if (scan && size - units < umm_min_units(h))
-                break;
-        }
-        candidate = blk_get(h, candidate, BLK_NFREE);
-    }
-    if (best) {
-        freelist_unlink(h, best, c);
-        *have = best_units;
-    }
-    return best;
-}
-
 UMM_HOT uint32_t fit_unlink_core(const struct umm_h *restrict h, uint32_t units, uint32_t *have)
 {
-    uint32_t b;
+    uint32_t b = 0;
+    unsigned c = umm_class_of(units);
 #if defined(UMM_BEST_FIT)
-    if (units >= UMM_FMT_LINEAR_CLASSES) {
-        unsigned own = umm_class_of(units);
-        if (own < h->ctl->class_count && (b = fit_pick(h, own, units, 1, have)) != 0)
-            return b;
-    }
-#endif
-    unsigned c = class_find_nonempty(h, umm_fit_class_of(units));
-    if (c != UMM_NONE)
-        return fit_pick(h, c, units, 0, have);
-#if defined(UMM_FIRST_FIT)
-    /* Only blocks of the request's own class are left that might fit. */
-    unsigned own = umm_class_of(units);
-    if (own < h->ctl->class_count) {
-        uint32_t candidate = bin_get(h, own);
-        for (unsigned seen = 0; candidate && seen < UMM_FIT_SCAN_LIMIT; seen++) {
-            if (blk_units(h, candidate) >= units) {
-                freelist_unlink(h, candidate, own);
-                *have = blk_units(h, candidate);
-                return candidate;
+    if (units >= UMM_FMT_LINEAR_CLASSES && c < h->ctl->class_count) {
+        uint32_t best_units = UMM_NONE;
+        uint32_t candidate = bin_get(h, c);
+        for (unsigned left = UMM_FIT_SCAN_LIMIT; candidate && left; left--) {
+            uint32_t size = blk_units(h, candidate);
+            if (size >= units && size < best_units) {
+                b = candidate;
+                best_units = size;
+                if (size - units < umm_min_units(h))
+                    break;
             }
             candidate = blk_get(h, candidate, BLK_NFREE);
         }
     }
+    if (!b)
 #endif
-    (void)b;
-    return 0;
+    {
+#if defined(UMM_FIRST_FIT)
+        unsigned own = c;
+#endif
+        /* The lowest class whose every block holds `units`. */
+        c = class_find_nonempty(h, umm_class_of(units - 1u) + 1u);
+        if (c != UMM_NONE) {
+            b = bin_get(h, c);
+            uint32_t second = blk_get(h, b, BLK_NFREE);
+            if (second) {
+                uint32_t first_units = blk_units(h, b), second_units = blk_units(h, second);
+                if (second_units < first_units || (second_units == first_units && second < b))
+                    b = second;
+            }
+        }
+#if defined(UMM_FIRST_FIT)
+        /* Only blocks of the request's own class are left that might fit. */
+        else if (own < h->ctl->class_count) {
+            c = own;
+            uint32_t candidate = bin_get(h, own);
+            for (unsigned left = UMM_FIT_SCAN_LIMIT; candidate && left; left--) {
+                if (blk_units(h, candidate) >= units) {
+                    b = candidate;
+                    break;
+                }
+                candidate = blk_get(h, candidate, BLK_NFREE);
+            }
+        }
+#endif
+        if (!b)
+            return 0;
+    }
+    freelist_unlink(h, b, c);
+    *have = blk_units(h, b);
+    return b;
+}
+
+/*
+ * A used block of `units` whose data area is aligned to `align` (a power
+ * of two, 8 or more); 0 when none is free.  The free block found is taken
+ * whole, then cut: a gap in front (memalign) freed, the rest trimmed.
+ */
+static uint32_t alloc_block(const struct umm_h *restrict h, uint32_t units, size_t align)
+{
+    /* A lead-in gap must be able to stand as a free block: at worst one
+     * alignment step short of a whole one, plus a step when blocks are wider
+     * than a unit. */
+    uint32_t step = (uint32_t)(align >> 3);
+    uint32_t slack = step > 1u ? step - 1u + (umm_min_units(h) > 1u ? step : 0u) : 0u;
+    uint32_t have;
+    uint32_t b = fit_unlink_core(h, units + slack, &have);
+    if (!b)
+        return 0;
+    instr_free_removed(h, have);
+    uint32_t end = b + have;
+    uint32_t gap = (uint32_t)((0u - (uintptr_t)(blk_data(h, b) + umm_prefix(h))) & (align - 1u)) >> 3;
+    if (gap && gap < umm_min_units(h))
+        gap += step;
+    blk_set(h, b, BLK_NEXT, end);
+    if (gap) {
+        block_cut(h, b, b + gap, end);
+        blk_set(h, end, BLK_PREV, b + gap);
+        block_release(h, b, 1);
+        b += gap;
+    }
+    block_split(h, b, units, 0);
+    return b;
 }
 #else
 /* Frees used block `b`, merging with free neighbours. */
@@ -480,10 +508,10 @@ UMM_HOT uint32_t fit_unlink_core(const struct umm_h *restrict h, uint32_t units,
 
 #endif
 
+#if !defined(__OPTIMIZE_SIZE__)
 /* Block of at least `units`, taken and trimmed; 0 when none fits. */
 UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units)
 {
-#if !defined(__OPTIMIZE_SIZE__)
     /*
      * The common case without the class search: an exact class that is not
      * empty.  The block it takes is the one fit_unlink_core would: of the
@@ -503,7 +531,6 @@ UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units
             return candidate;
         }
     }
-#endif
     uint32_t have;
     uint32_t b = fit_unlink_core(h, units, &have);
     if (!b)
@@ -511,6 +538,7 @@ UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units
     instr_free_removed(h, have);
     return block_take(h, b, have, units);
 }
+#endif
 
 /* ---- pointers ---------------------------------------------------------------- */
 
@@ -739,6 +767,22 @@ UMM_HOT int heap_ready_core(umm_heap *heap, struct umm_h *h)
 
 /* ---- the operations ------------------------------------------------------------ */
 
+#if defined(__OPTIMIZE_SIZE__)
+/* -Os: malloc is memalign to 8; `align` is a power of two, 8 or more. */
+static void *alloc_core(const struct umm_h *restrict h, size_t align, size_t size, uintptr_t owner)
+{
+    if (size == 0 || align >= ((size_t)h->ctl->unit_count << 3))
+        return NULL;
+    uint32_t units = units_for_size(h, size);
+    uint32_t b = units ? alloc_block(h, units, align) : 0;
+    if (!b) {
+        instr_oom(h);
+        return NULL;
+    }
+    instr_allocated(h, b, size, owner, UMM_NEW_FILL_BYTE);
+    return user_ptr(h, b);
+}
+#else
 UMM_HOT void *malloc_core(const struct umm_h *restrict h, size_t size, uintptr_t owner)
 {
     if (size == 0)
@@ -752,6 +796,7 @@ UMM_HOT void *malloc_core(const struct umm_h *restrict h, size_t size, uintptr_t
     instr_allocated(h, b, size, owner, UMM_NEW_FILL_BYTE);
     return user_ptr(h, b);
 }
+#endif
 
 /* The block `ptr` names in `h`, or 0 after reporting why it is refused. */
 UMM_HOT uint32_t block_for_free_core(const struct umm_h *restrict h, void *ptr, unsigned op)
@@ -770,7 +815,7 @@ UMM_HOT uint32_t block_for_free_core(const struct umm_h *restrict h, void *ptr, 
 static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size, uintptr_t owner, unsigned op)
 {
     if (!ptr)
-        return malloc_core(h, size, owner);
+        return alloc_core(h, 8u, size, owner);
     uint32_t b = block_for_free_core(h, ptr, op);
     if (!b)
         return NULL;
@@ -796,19 +841,20 @@ static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size,
         if (units > have + next_units) {
             uint32_t prev = blk_get(h, b, BLK_PREV);
             uint32_t prev_units = free_units_of(h, prev);
-            if (!prev_units || prev_units + have + next_units < units) {
-                uint32_t fresh = alloc_units_core(h, units);
-                if (!fresh) {
-                    instr_oom(h);
-                    return NULL;
-                }
-                memcpy(blk_data(h, fresh), blk_data(h, b), umm_prefix(h) + keep);
-                instr_resized(h, fresh, size);
-                block_free_core(h, b);
-                return user_ptr(h, fresh);
+            uint32_t to = prev;
+            int slide = prev_units && prev_units + have + next_units >= units;
+            if (slide)
+                freelist_remove(h, prev, prev_units);
+            else if (!(to = alloc_block(h, units, 8u))) {
+                instr_oom(h);
+                return NULL;
             }
-            freelist_remove(h, prev, prev_units);
-            memmove(blk_data(h, prev), blk_data(h, b), umm_prefix(h) + keep);
+            memmove(blk_data(h, to), blk_data(h, b), umm_prefix(h) + keep);
+            if (!slide) {
+                instr_resized(h, to, size);
+                block_free_core(h, b);
+                return user_ptr(h, to);
+            }
             b = prev;
         }
         if (next_units)
@@ -822,38 +868,6 @@ static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size,
     return user_ptr(h, b);
 }
 
-UMM_HOT void *memalign_core(const struct umm_h *restrict h, size_t align, size_t size, uintptr_t owner)
-{
-    if (align <= 8u)
-        return malloc_core(h, size, owner);
-    if (size == 0 || (align & (align - 1u)) || align >= ((size_t)h->ctl->unit_count << 3))
-        return NULL;
-    uint32_t units = units_for_size(h, size);
-    uint32_t step = (uint32_t)(align >> 3);
-    uint32_t slack = step - 1u + (umm_min_units(h) > 1u ? step : 0u);
-    uint32_t have;
-    uint32_t b = units ? fit_unlink_core(h, units + slack, &have) : 0;
-    if (!b) {
-        instr_oom(h);
-        return NULL;
-    }
-    instr_free_removed(h, have);
-    /* Taken whole, then cut: the gap in front freed, the rest trimmed. */
-    uint32_t end = b + have;
-    uint32_t gap = (uint32_t)((0u - (uintptr_t)user_ptr(h, b)) & (align - 1u)) >> 3;
-    if (gap && gap < umm_min_units(h))
-        gap += step;
-    blk_set(h, b, BLK_NEXT, end);
-    if (gap) {
-        block_cut(h, b, b + gap, end);
-        blk_set(h, end, BLK_PREV, b + gap);
-        block_release(h, b, 1);
-        b += gap;
-    }
-    block_split(h, b, units, 0);
-    instr_allocated(h, b, size, owner, UMM_NEW_FILL_BYTE);
-    return user_ptr(h, b);
-}
 #else
 UMM_HOT void free_core(const struct umm_h *restrict h, void *ptr)
 {
@@ -1001,9 +1015,14 @@ static void *op_entry(void *arg, size_t size, unsigned op, umm_heap *heap, uintp
     UMM_CRITICAL_DECL(op);
     UMM_CRITICAL_ENTRY(op);
     if (heap_ready_core(heap, &h)) {
-        if (op == UMM_OP_MEMALIGN)
-            p = memalign_core(&h, (size_t)arg, size, owner);
-        else
+        if (op == UMM_OP_MEMALIGN) {
+            /* Any alignment up to 8 is malloc's; others must be powers of two. */
+            size_t align = (size_t)arg;
+            if (align <= 8u)
+                align = 8u;
+            if (!(align & (align - 1u)))
+                p = alloc_core(&h, align, size, owner);
+        } else
             p = resize_core(&h, arg, size, owner, op);
         instr_after_op(&h, op);
     }

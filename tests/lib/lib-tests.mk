@@ -3,7 +3,7 @@
 # A variant is a name and the -D flags (and machine flags) it builds with.
 
 LIBT_VARIANTS := best first extern pthread m32 instr instr-every m32-instr asan asan-instr \
-                 only-info only-integrity only-poison os os-m32 os-instr
+                 only-info only-integrity only-poison os os-m32 os-instr os-first
 LIBT_FLAGS_best        :=
 LIBT_FLAGS_first       := -DUMM_FIRST_FIT
 LIBT_FLAGS_extern      := -DUMM_PORT_EXTERN
@@ -24,6 +24,7 @@ LIBT_FLAGS_only-poison    := -DUMM_POISON_CHECK
 LIBT_FLAGS_os             := -Os
 LIBT_FLAGS_os-m32         := -Os -m32
 LIBT_FLAGS_os-instr       := -Os -DUMM_INSTRUMENT
+LIBT_FLAGS_os-first       := -Os -DUMM_FIRST_FIT
 
 LIBT_SRCS := tests/lib/tcheck.c tests/lib/heapwalk.c tests/lib/port_extern.c
 
@@ -50,7 +51,7 @@ endef
 $(foreach v,$(LIBT_DETECT_VARIANTS),$(eval $(call LIBT_DETECT,$(v))))
 
 # Same placement at -O2 and -Os: each pair's digests of a seeded run must match.
-LIBT_DIGEST_PAIRS := best:os m32:os-m32 instr:os-instr
+LIBT_DIGEST_PAIRS := best:os m32:os-m32 instr:os-instr first:os-first
 define LIBT_DIGEST
 $(BUILD)/tests/lib/$(1)/test_digest: $$(patsubst %.c,$(BUILD)/tests/lib/$(1)/%.o,$$(LIB_SRCS) tests/lib/test_digest.c)
 	$$(Q)$$(CC) $(LIBT_FLAGS_$(1)) $$(LDFLAGS) $$^ -o $$@
