@@ -108,6 +108,7 @@ struct umm_h {
     unsigned wide;
 #if defined(__OPTIMIZE_SIZE__)
     uint32_t flag;       /* umm_free_flag: one load instead of a shift at each use */
+    int bin0;            /* class 0's list head as a field of block 0 (negative) */
 #endif
 };
 
@@ -161,6 +162,8 @@ UMM_INLINE void umm_h_load(struct umm_h *h, struct umm_ctl *ctl)
     h->wide = ctl->index_bytes == 4;
 #if defined(__OPTIMIZE_SIZE__)
     h->flag = 0x8000u << (h->wide << 4);
+    /* The heads lie before the blocks, a multiple of 4 bytes away. */
+    h->bin0 = -(int)((unsigned)(ctl->ctl_bytes - ctl->bins_off) >> (1u + h->wide));
 #endif
 }
 
@@ -170,8 +173,14 @@ UMM_INLINE unsigned umm_hdr_bytes(const struct umm_h *restrict h) { return 4u <<
 UMM_INLINE unsigned umm_hdr_bytes(const struct umm_h *restrict h) { return h->wide ? 8u : 4u; }
 #endif
 
-/* Field f of block b: 0 next, 1 prev, 2 next_free, 3 prev_free. */
-UMM_INLINE uint32_t blk_get(const struct umm_h *restrict h, uint32_t b, unsigned f)
+/* Field f of block b: 0 next, 1 prev, 2 next_free, 3 prev_free.  -Os
+ * builds also reach the list heads this way (bin_get), with negative f. */
+#if defined(__OPTIMIZE_SIZE__)
+typedef int umm_field;
+#else
+typedef unsigned umm_field;
+#endif
+UMM_INLINE uint32_t blk_get(const struct umm_h *restrict h, uint32_t b, umm_field f)
 {
     uint8_t *p = h->blocks + ((size_t)b << 3);
     if (h->wide)
@@ -179,7 +188,7 @@ UMM_INLINE uint32_t blk_get(const struct umm_h *restrict h, uint32_t b, unsigned
     return ((umm_u16a *)(void *)p)[f];
 }
 
-UMM_INLINE void blk_set(const struct umm_h *restrict h, uint32_t b, unsigned f, uint32_t v)
+UMM_INLINE void blk_set(const struct umm_h *restrict h, uint32_t b, umm_field f, uint32_t v)
 {
     uint8_t *p = h->blocks + ((size_t)b << 3);
     if (h->wide)
@@ -210,6 +219,16 @@ UMM_INLINE uint8_t *blk_data(const struct umm_h *restrict h, uint32_t b)
     return h->blocks + ((size_t)b << 3) + umm_hdr_bytes(h);
 }
 
+#if defined(__OPTIMIZE_SIZE__)
+UMM_INLINE uint32_t bin_get(const struct umm_h *restrict h, unsigned c)
+{
+    return blk_get(h, 0, h->bin0 + (int)c);
+}
+UMM_INLINE void bin_set(const struct umm_h *restrict h, unsigned c, uint32_t v)
+{
+    blk_set(h, 0, h->bin0 + (int)c, v);
+}
+#else
 UMM_INLINE uint32_t bin_get(const struct umm_h *restrict h, unsigned c)
 {
     if (h->wide)
@@ -223,6 +242,7 @@ UMM_INLINE void bin_set(const struct umm_h *restrict h, unsigned c, uint32_t v)
     else
         ((umm_u16a *)(void *)h->bins)[c] = (uint16_t)v;
 }
+#endif
 
 /* Index of the highest set bit; x != 0.  Cores without CLZ (Cortex-M0+)
  * get a short search instead of a libgcc call. */

@@ -24,20 +24,38 @@ umm_heap umm_heap_default;
 
 #if defined(__OPTIMIZE_SIZE__)
 /*
- * -Os: class `c`'s list gains its first block or loses its last, so its
- * bit flips, and the summary bit with it when the word was or becomes
- * empty.  One function for both directions.
+ * -Os: one primitive for both list operations.  Makes `z` follow `a` in
+ * class `c`'s list: `a` 0 makes z the head (the class's bit then says
+ * whether the list is empty), `z` 0 makes a the tail.  A list head is a
+ * field of block 0 (bin_get), so one store serves both.
  */
-static void bitmap_flip(const struct umm_h *restrict h, unsigned c)
+static void list_link(const struct umm_h *restrict h, unsigned c, uint32_t a, uint32_t z)
 {
-    uint32_t *word = &h->bitmap[1 + (c >> 5)];
-    uint32_t bits = *word;
-    *word = bits ^ (1u << (c & 31));
-    if (!bits || !*word)
-        h->bitmap[0] ^= 1u << (c >> 5);
+    if (z)
+        blk_set(h, z, BLK_PFREE, a);
+    blk_set(h, a, a ? (umm_field)BLK_NFREE : h->bin0 + (int)c, z);
+    if (!a) {
+        uint32_t *word = &h->bitmap[1 + (c >> 5)];
+        uint32_t bit = 1u << (c & 31);
+        *word = z ? *word | bit : *word & ~bit;
+        bit = 1u << (c >> 5);
+        h->bitmap[0] = *word ? h->bitmap[0] | bit : h->bitmap[0] & ~bit;
+    }
 }
-#define bitmap_set bitmap_flip
-#define bitmap_clear bitmap_flip
+
+UMM_HOT void freelist_insert(const struct umm_h *restrict h, uint32_t b, uint32_t units)
+{
+    unsigned c = umm_class_of(units);
+    list_link(h, c, b, bin_get(h, c));
+    list_link(h, c, 0, b);
+    instr_free_added(h, units);
+}
+
+/* Unlinks free block `b` from the list of class `c`, its own class. */
+UMM_HOT void freelist_unlink(const struct umm_h *restrict h, uint32_t b, unsigned c)
+{
+    list_link(h, c, blk_get(h, b, BLK_PFREE), blk_get(h, b, BLK_NFREE));
+}
 #else
 /* Class `c`'s list has just got its first block. */
 UMM_HOT void bitmap_set(const struct umm_h *restrict h, unsigned c)
@@ -58,7 +76,6 @@ UMM_HOT void bitmap_clear(const struct umm_h *restrict h, unsigned c)
     if (!*word)
         h->bitmap[0] &= ~(1u << (c >> 5));
 }
-#endif
 
 UMM_HOT void freelist_insert(const struct umm_h *restrict h, uint32_t b, uint32_t units)
 {
@@ -89,6 +106,7 @@ UMM_HOT void freelist_unlink(const struct umm_h *restrict h, uint32_t b, unsigne
             bitmap_clear(h, c);
     }
 }
+#endif
 
 #if !defined(__OPTIMIZE_SIZE__)
 /*
