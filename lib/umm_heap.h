@@ -109,6 +109,7 @@ struct umm_h {
 #if defined(__OPTIMIZE_SIZE__)
     uint32_t flag;       /* umm_free_flag: one load instead of a shift at each use */
     int bin0;            /* class 0's list head as a field of block 0 (negative) */
+    uint8_t *data;       /* unit 0's data area: blk_data without the header size */
 #endif
 };
 
@@ -164,6 +165,7 @@ UMM_INLINE void umm_h_load(struct umm_h *h, struct umm_ctl *ctl)
     h->flag = 0x8000u << (h->wide << 4);
     /* The heads lie before the blocks, a multiple of 4 bytes away. */
     h->bin0 = -(int)((unsigned)(ctl->ctl_bytes - ctl->bins_off) >> (1u + h->wide));
+    h->data = h->blocks + (4u << h->wide);
 #endif
 }
 
@@ -216,7 +218,11 @@ UMM_INLINE uint32_t blk_units(const struct umm_h *restrict h, uint32_t b)
 }
 UMM_INLINE uint8_t *blk_data(const struct umm_h *restrict h, uint32_t b)
 {
+#if defined(__OPTIMIZE_SIZE__)
+    return h->data + ((size_t)b << 3);
+#else
     return h->blocks + ((size_t)b << 3) + umm_hdr_bytes(h);
+#endif
 }
 
 #if defined(__OPTIMIZE_SIZE__)

@@ -567,7 +567,11 @@ UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units
  */
 UMM_HOT uint32_t block_of_user_ptr(const struct umm_h *restrict h, const void *p)
 {
+#if defined(__OPTIMIZE_SIZE__)
+    size_t offset = (size_t)((uintptr_t)p - (uintptr_t)h->data - umm_prefix(h));
+#else
     size_t offset = (size_t)((uintptr_t)p - (uintptr_t)h->blocks - umm_hdr_bytes(h) - umm_prefix(h));
+#endif
     uint32_t n = h->ctl->unit_count;
     /* One compare for blocks 1..n-2: offset 0 (the head sentinel) wraps. */
     if ((offset & 7u) || offset - 8u >= ((size_t)(n - 2u) << 3))
@@ -1048,10 +1052,31 @@ static void *op_entry(void *arg, size_t size, unsigned op, umm_heap *heap, uintp
     return p;
 }
 
+/*
+ * num * size; false when it does not fit a size_t.  Where size_t has 32
+ * bits (the targets -Os is for), without the 64-bit product: the smaller
+ * factor below 2^16 times each half of the larger.
+ */
+static int mul_fits(size_t num, size_t size, size_t *bytes)
+{
+#if SIZE_MAX == 0xFFFFFFFFu
+    if (num > size) {
+        size_t t = num;
+        num = size;
+        size = t;
+    }
+    size_t high = num * (size >> 16);
+    *bytes = num * size;
+    return !(num >> 16) && !(high >> 16) && *bytes >= (high << 16);
+#else
+    return !__builtin_mul_overflow(num, size, bytes);
+#endif
+}
+
 static void *calloc_entry(size_t num, size_t size, umm_heap *heap, uintptr_t owner)
 {
     size_t bytes;
-    if (__builtin_mul_overflow(num, size, &bytes))
+    if (!mul_fits(num, size, &bytes))
         return NULL;
     void *p = op_entry(NULL, bytes, UMM_OP_MALLOC, heap, owner);
     if (p)
