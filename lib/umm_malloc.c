@@ -141,15 +141,19 @@ UMM_HOT void freelist_remove(const struct umm_h *restrict h, uint32_t b, uint32_
 
 /* First class at or above `c` whose list is not empty, or UMM_NONE. */
 #if defined(__OPTIMIZE_SIZE__)
-/* -Os: word by word (at most 7 words) instead of through the summary. */
+/* -Os: word by word (at most 7 words) instead of through the summary,
+ * and bit by bit within the word, which needs no bit-search routine. */
 UMM_HOT unsigned class_find_nonempty(const struct umm_h *restrict h, unsigned c)
 {
     unsigned words = ((unsigned)h->ctl->class_count + 31u) >> 5;
     uint32_t mask = ~0u << (c & 31);
     for (unsigned word = c >> 5; word < words; word++, mask = ~0u) {
         uint32_t bits = h->bitmap[1 + word] & mask;
-        if (bits)
-            return (word << 5) + umm_ctz(bits);
+        if (bits) {
+            for (c = word << 5; !(bits & 1u); c++)
+                bits >>= 1;
+            return c;
+        }
     }
     return UMM_NONE;
 }
@@ -635,66 +639,69 @@ static void registry_unlink(const struct umm_ctl *ctl, const uint8_t *lo, const 
 
 static void heap_layout_core(umm_heap *heap, uint8_t *region, size_t size)
 {
-    uintptr_t start = ((uintptr_t)region + 7u) & ~(uintptr_t)7u;
     /* Record and index at most 4 GiB - 1 of any region. */
     uint64_t usable = size;
     if (usable > 0xFFFFFFFFu)
         usable = 0xFFFFFFFFu;
-    uintptr_t end = (uintptr_t)region + (uintptr_t)usable;
     registry_unlink(heap->ctl, region, region + usable);
     heap->ctl = NULL;
-    /* The fixed part's size is a multiple of 4: the bitmap follows it. */
-    uintptr_t bitmap = start + sizeof(struct umm_ctl);
-    if (end <= bitmap)
+    /*
+     * Offsets from the control block, which starts at the first 8-aligned
+     * address; `room` bytes follow it.  The fixed part's size is a multiple
+     * of 4: the bitmap follows it.
+     */
+    uint32_t pad = (uint32_t)(0u - (uintptr_t)region) & 7u;
+    if (usable <= pad + sizeof(struct umm_ctl))
         return;
+    uint32_t room = (uint32_t)usable - pad;
     /*
      * Size the lists for the most units this region could hold.  A heap
      * with more than 15-bit indices reach is wide; 4 GiB - 1 bytes are
      * far fewer units than 31-bit indices reach, so neither width clamps.
      */
-    uint32_t most = (uint32_t)((end - bitmap) >> 3);
+    uint32_t most = (room - (uint32_t)sizeof(struct umm_ctl)) >> 3;
     if (most < 3u + 2u)
         return;
     unsigned wide = most > UMM_FMT_NARROW_MAX_UNITS;
     unsigned classes = umm_class_of(most - 2u) + 1u;
-    uintptr_t bins = bitmap + 4u * (1u + ((classes + 31u) >> 5));
-    uintptr_t at = bins + ((uintptr_t)classes << (1u + wide));
+    uint32_t bins = (uint32_t)sizeof(struct umm_ctl) + 4u * (1u + ((classes + 31u) >> 5));
+    uint32_t at = bins + (classes << (1u + wide));
 #if UMM_HAS_RECORD
-    uintptr_t record = (at + 7u) & ~(uintptr_t)7u;
-    at = record + sizeof(struct umm_record);
+    uint32_t record = (at + 7u) & ~7u;
+    at = record + (uint32_t)sizeof(struct umm_record);
 #endif
     /* The first data area (unit 0's) must be 8-aligned. */
     unsigned hdr = 4u << wide;
-    uintptr_t blocks = ((at + hdr + 7u) & ~(uintptr_t)7u) - hdr;
-    if (end <= blocks)
+    uint32_t blocks = ((at + hdr + 7u) & ~7u) - hdr;
+    if (room <= blocks)
         return;
     /*
      * At most `most`, so within the width's reach.  Everything before the
      * blocks takes under 2 KiB (at most 216 classes), so the 16-bit
      * offsets hold it.
      */
-    uint32_t units = (uint32_t)((end - blocks) >> 3);
+    uint32_t units = (room - blocks) >> 3;
     if (units < 3u + wide)
         return;
 
     /* Zeroed up to unit 1's header: unit 0 and unit 1's prev are 0. */
-    struct umm_ctl *ctl = (struct umm_ctl *)start;
-    memset(ctl, 0, (size_t)(blocks - start) + 8u + hdr);
+    struct umm_ctl *ctl = (struct umm_ctl *)(void *)(region + pad);
+    memset(ctl, 0, blocks + 8u + hdr);
     ctl->magic = UMM_FMT_MAGIC;
     ctl->version = UMM_FMT_VERSION;
     ctl->index_bytes = (uint8_t)(2u << wide);
     ctl->unit_log2 = UMM_FMT_UNIT_LOG2;
     ctl->ptr_bytes = (uint8_t)sizeof(void *);
     ctl->flags = (uint16_t)umm_instr_flags();
-    ctl->ctl_bytes = (uint16_t)(blocks - start);
+    ctl->ctl_bytes = (uint16_t)blocks;
     ctl->unit_count = units;
     ctl->region_bytes = (uint32_t)usable;
     ctl->class_count = (uint8_t)(umm_class_of(units - 2u) + 1u);
     ctl->sl_log2 = UMM_FMT_SL_LOG2;
     ctl->bitmap_off = (uint16_t)sizeof(struct umm_ctl);
-    ctl->bins_off = (uint16_t)(bins - start);
+    ctl->bins_off = (uint16_t)bins;
 #if UMM_HAS_RECORD
-    ctl->instr_off = (uint16_t)(record - start);
+    ctl->instr_off = (uint16_t)record;
 #endif
 #if UMM_HAS_PREFIX
     ctl->prefix_bytes = (uint8_t)UMM_PFX_BYTES(sizeof(void *));
