@@ -128,8 +128,10 @@ UMM_INLINE uint32_t umm_min_units(const struct umm_h *restrict h) { return 1u + 
  */
 #if defined(__OPTIMIZE_SIZE__)
 #define UMM_HOT static
+#define UMM_SIZE_NOINLINE __attribute__((noinline))
 #else
 #define UMM_HOT static inline __attribute__((always_inline))
+#define UMM_SIZE_NOINLINE
 #endif
 
 /*

@@ -186,7 +186,7 @@ UMM_HOT unsigned class_find_nonempty(const struct umm_h *restrict h, unsigned c)
  * and prefix included, stay below 2^32.
  */
 #define UMM_REQUEST_MAX 0xFFFFFF00u
-UMM_HOT uint32_t units_for_size(const struct umm_h *restrict h, size_t size)
+UMM_HOT UMM_SIZE_NOINLINE uint32_t units_for_size(const struct umm_h *restrict h, size_t size)
 {
     if (size > UMM_REQUEST_MAX)
         return 0;
@@ -354,7 +354,7 @@ static uint32_t alloc_block(const struct umm_h *restrict h, uint32_t units, size
      * alignment step short of a whole one, plus a step when blocks are wider
      * than a unit. */
     uint32_t step = (uint32_t)(align >> 3);
-    uint32_t slack = step > 1u ? step - 1u + (umm_min_units(h) > 1u ? step : 0u) : 0u;
+    uint32_t slack = step > 1u ? (step << h->wide) - 1u : 0u;
     uint32_t have;
     uint32_t b = fit_unlink_core(h, units + slack, &have);
     if (!b)
@@ -715,11 +715,13 @@ static void heap_layout_core(umm_heap *heap, uint8_t *region, size_t size)
     struct umm_h h;
     umm_h_load(&h, ctl);
     uint32_t last = units - 1u;
+    blk_set(&h, last, BLK_NEXT, 0);
+#if defined(__OPTIMIZE_SIZE__)
+    /* (The -Os free links its successor back whether it merges or not.) */
+    block_cut(&h, 0, 1, last);
+#else
     blk_set(&h, 0, BLK_NEXT, 1);
     blk_set(&h, 1, BLK_NEXT, last);
-    blk_set(&h, last, BLK_NEXT, 0);
-#if !defined(__OPTIMIZE_SIZE__)
-    /* (The -Os free links its successor back whether it merges or not.) */
     blk_set(&h, last, BLK_PREV, 1);
 #endif
     instr_init(&h);
