@@ -51,10 +51,11 @@ UMM_HOT void freelist_insert(const struct umm_h *restrict h, uint32_t b, uint32_
     instr_free_added(h, units);
 }
 
-/* Unlinks free block `b` from the list of class `c`, its own class. */
-UMM_HOT void freelist_unlink(const struct umm_h *restrict h, uint32_t b, unsigned c)
+/* Takes free block `b` (`units` units) off its list. */
+UMM_HOT void freelist_remove(const struct umm_h *restrict h, uint32_t b, uint32_t units)
 {
-    list_link(h, c, blk_get(h, b, BLK_PFREE), blk_get(h, b, BLK_NFREE));
+    list_link(h, umm_class_of(units), blk_get(h, b, BLK_PFREE), blk_get(h, b, BLK_NFREE));
+    instr_free_removed(h, units);
 }
 #else
 /* Class `c`'s list has just got its first block. */
@@ -133,11 +134,13 @@ UMM_HOT void freelist_unlink_second(const struct umm_h *restrict h, uint32_t hea
 }
 #endif
 
+#if !defined(__OPTIMIZE_SIZE__)
 UMM_HOT void freelist_remove(const struct umm_h *restrict h, uint32_t b, uint32_t units)
 {
     freelist_unlink(h, b, umm_class_of(units));
     instr_free_removed(h, units);
 }
+#endif
 
 /* First class at or above `c` whose list is not empty, or UMM_NONE. */
 #if defined(__OPTIMIZE_SIZE__)
@@ -338,8 +341,8 @@ UMM_HOT uint32_t fit_unlink_core(const struct umm_h *restrict h, uint32_t units,
         if (!b)
             return 0;
     }
-    freelist_unlink(h, b, c);
     *have = blk_units(h, b);
+    freelist_remove(h, b, *have);
     return b;
 }
 
@@ -359,7 +362,6 @@ static uint32_t alloc_block(const struct umm_h *restrict h, uint32_t units, size
     uint32_t b = fit_unlink_core(h, units + slack, &have);
     if (!b)
         return 0;
-    instr_free_removed(h, have);
     uint32_t end = b + have;
     uint32_t gap = (uint32_t)((0u - (uintptr_t)(blk_data(h, b) + umm_prefix(h))) & (align - 1u)) >> 3;
     if (gap && gap < umm_min_units(h))
@@ -840,13 +842,11 @@ UMM_HOT uint32_t block_for_free_core(const struct umm_h *restrict h, void *ptr, 
 
 #if defined(__OPTIMIZE_SIZE__)
 /*
- * -Os: realloc, which is also malloc (`ptr` NULL) and free (`size` 0);
- * `op` names the call in fault reports.
+ * -Os: realloc of a block, which is also free (`size` 0); `op` names the
+ * call in fault reports.
  */
-static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size, uintptr_t owner, unsigned op)
+static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size, unsigned op)
 {
-    if (!ptr)
-        return alloc_core(h, 8u, size, owner);
     uint32_t b = block_for_free_core(h, ptr, op);
     if (!b)
         return NULL;
@@ -1046,15 +1046,17 @@ static void *op_entry(void *arg, size_t size, unsigned op, umm_heap *heap, uintp
     UMM_CRITICAL_DECL(op);
     UMM_CRITICAL_ENTRY(op);
     if (heap_ready_core(heap, &h)) {
+        /* Any alignment up to 8 is malloc's; others must be powers of two. */
+        size_t align = 8u;
         if (op == UMM_OP_MEMALIGN) {
-            /* Any alignment up to 8 is malloc's; others must be powers of two. */
-            size_t align = (size_t)arg;
-            if (align <= 8u)
-                align = 8u;
-            if (!(align & (align - 1u)))
-                p = alloc_core(&h, align, size, owner);
-        } else
-            p = resize_core(&h, arg, size, owner, op);
+            if ((size_t)arg > align)
+                align = (size_t)arg;
+            arg = NULL;
+        }
+        if (arg)
+            p = resize_core(&h, arg, size, op);
+        else if (!(align & (align - 1u)))
+            p = alloc_core(&h, align, size, owner);
         instr_after_op(&h, op);
     }
     UMM_CRITICAL_EXIT(op);
