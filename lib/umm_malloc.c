@@ -201,10 +201,10 @@ UMM_HOT UMM_SIZE_NOINLINE uint32_t units_for_size(const struct umm_h *restrict h
 #if defined(__OPTIMIZE_SIZE__)
 /*
  * -Os: the same operations built from fewer pieces.  Every change of
- * shape is a cut (one used block becomes two) followed by a free of one
- * part, which merges it with whatever free neighbour it has; the blocks,
- * lists and fill patterns that result are those of the speed build's
- * dedicated paths (tests/lib/test_digest.c compares the two).
+ * shape is a split of a used block followed by a free of one part, which
+ * merges it with whatever free neighbour it has; the blocks, lists and
+ * fill patterns that result are those of the speed build's dedicated
+ * paths (tests/lib/test_digest.c compares the two).
  */
 
 /* Units of block `x` when it is free, else 0. */
@@ -224,18 +224,18 @@ static uint32_t absorb(const struct umm_h *restrict h, uint32_t x)
 }
 
 /*
- * Frees used block `b`, merging with free neighbours.  `fill` says
- * whether the freed bytes get the free fill: not when they were free
+ * Frees used block `b`, which ends at `next` and whose prev field holds
+ * `prev` (the callers know both), merging with free neighbours.  `fill`
+ * says whether the freed bytes get the free fill: not when they were free
  * already (the rest of a free block that was taken).
  */
-static void block_release(const struct umm_h *restrict h, uint32_t b, int fill)
+static void block_release(const struct umm_h *restrict h, uint32_t b, uint32_t next, uint32_t prev, int fill)
 {
     uint32_t freed = b;
-    uint32_t next = blk_next(h, b);
     uint32_t freed_end = next;
     uint32_t merged_next = absorb(h, next);
     next += merged_next;
-    b -= absorb(h, blk_get(h, b, BLK_PREV));
+    b -= absorb(h, prev);
     blk_set(h, b, BLK_NEXT, next | umm_free_flag(h));
     blk_set(h, next, BLK_PREV, b);
     freelist_insert(h, b, next - b);
@@ -246,38 +246,18 @@ static void block_release(const struct umm_h *restrict h, uint32_t b, int fill)
     (void)freed_end;
 }
 
-UMM_HOT void block_free_core(const struct umm_h *restrict h, uint32_t b)
-{
-    block_release(h, b, 1);
-}
-
 /*
- * Makes used block `b`, which ends at `end`, two used blocks: b and `at`.
- * All but end's link back, which the caller sets, or leaves to the free
- * of `at` (which links its end, merged or not, back to itself).
+ * Shrinks used block `b`, which ends at `end`, to `units`, freeing the
+ * rest when it can stand as a block of its own.
  */
-static void block_cut(const struct umm_h *restrict h, uint32_t b, uint32_t at, uint32_t end)
+static void block_split(const struct umm_h *restrict h, uint32_t b, uint32_t units, uint32_t end, int fill)
 {
-    blk_set(h, b, BLK_NEXT, at);
-    blk_set(h, at, BLK_NEXT, end);
-    blk_set(h, at, BLK_PREV, b);
-}
-
-/* Shrinks used block `b` to `units`, freeing the rest when it can stand
- * as a block of its own. */
-static void block_split(const struct umm_h *restrict h, uint32_t b, uint32_t units, int fill)
-{
-    uint32_t end = blk_get(h, b, BLK_NEXT);
     uint32_t tail = b + units;
     if (end - tail < umm_min_units(h))
         return;
-    block_cut(h, b, tail, end);
-    block_release(h, tail, fill);
-}
-
-UMM_HOT void block_trim(const struct umm_h *restrict h, uint32_t b, uint32_t units)
-{
-    block_split(h, b, units, 1);
+    blk_set(h, b, BLK_NEXT, tail);
+    blk_set(h, tail, BLK_PREV, b);
+    block_release(h, tail, end, b, fill);
 }
 
 /*
@@ -327,7 +307,6 @@ UMM_HOT uint32_t fit_unlink_core(const struct umm_h *restrict h, uint32_t units,
 #if defined(UMM_FIRST_FIT)
         /* Only blocks of the request's own class are left that might fit. */
         else if (own < h->ctl->class_count) {
-            c = own;
             uint32_t candidate = bin_get(h, own);
             for (unsigned left = UMM_FIT_SCAN_LIMIT; candidate && left; left--) {
                 if (blk_units(h, candidate) >= units) {
@@ -349,7 +328,7 @@ UMM_HOT uint32_t fit_unlink_core(const struct umm_h *restrict h, uint32_t units,
 /*
  * A used block of `units` whose data area is aligned to `align` (a power
  * of two, 8 or more); 0 when none is free.  The free block found is taken
- * whole, then cut: a gap in front (memalign) freed, the rest trimmed.
+ * whole, then split: a gap in front (memalign) freed, the rest trimmed.
  */
 static uint32_t alloc_block(const struct umm_h *restrict h, uint32_t units, size_t align)
 {
@@ -366,15 +345,14 @@ static uint32_t alloc_block(const struct umm_h *restrict h, uint32_t units, size
     uint32_t gap = (uint32_t)((0u - (uintptr_t)(blk_data(h, b) + umm_prefix(h))) & (align - 1u)) >> 3;
     if (gap && gap < umm_min_units(h))
         gap += step;
-    blk_set(h, b, BLK_NEXT, end);
+    uint32_t at = b + gap;
+    blk_set(h, at, BLK_NEXT, end);
     if (gap) {
-        block_cut(h, b, b + gap, end);
-        blk_set(h, end, BLK_PREV, b + gap);
-        block_release(h, b, 1);
-        b += gap;
+        blk_set(h, end, BLK_PREV, at);
+        block_release(h, b, at, blk_get(h, b, BLK_PREV), 1);
     }
-    block_split(h, b, units, 0);
-    return b;
+    block_split(h, at, units, end, 0);
+    return at;
 }
 #else
 /* Frees used block `b`, merging with free neighbours. */
@@ -718,16 +696,15 @@ static void heap_layout_core(umm_heap *heap, uint8_t *region, size_t size)
     umm_h_load(&h, ctl);
     uint32_t last = units - 1u;
     blk_set(&h, last, BLK_NEXT, 0);
-#if defined(__OPTIMIZE_SIZE__)
-    /* (The -Os free links its successor back whether it merges or not.) */
-    block_cut(&h, 0, 1, last);
-#else
     blk_set(&h, 0, BLK_NEXT, 1);
+    instr_init(&h);
+#if defined(__OPTIMIZE_SIZE__)
+    block_release(&h, 1, last, 0, 1);
+#else
     blk_set(&h, 1, BLK_NEXT, last);
     blk_set(&h, last, BLK_PREV, 1);
-#endif
-    instr_init(&h);
     block_free_core(&h, 1);
+#endif
 
     ctl->next_heap = umm_heap_list;
     umm_heap_list = ctl;
@@ -850,9 +827,10 @@ static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size,
     uint32_t b = block_for_free_core(h, ptr, op);
     if (!b)
         return NULL;
+    uint32_t end = blk_next(h, b);
     if (size == 0) {
         if (instr_release(h, b, op))
-            block_free_core(h, b);
+            block_release(h, b, end, blk_get(h, b, BLK_PREV), 1);
         return NULL;
     }
     uint32_t units = units_for_size(h, size);
@@ -863,12 +841,11 @@ static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size,
     if (!instr_resize_begin(h, b))
         return NULL;
     size_t keep = instr_kept_bytes(h, b, size);
-    uint32_t have = blk_units(h, b);
+    uint32_t have = end - b;
     if (units > have) {
         /* Grow into a free successor, else slide down into a free
          * predecessor (and the successor), else move. */
-        uint32_t next = b + have;
-        uint32_t next_units = free_units_of(h, next);
+        uint32_t next_units = free_units_of(h, end);
         if (units > have + next_units) {
             uint32_t prev = blk_get(h, b, BLK_PREV);
             uint32_t prev_units = free_units_of(h, prev);
@@ -883,18 +860,18 @@ static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size,
             memmove(blk_data(h, to), blk_data(h, b), umm_prefix(h) + keep);
             if (!slide) {
                 instr_resized(h, to, size);
-                block_free_core(h, b);
+                block_release(h, b, end, prev, 1);
                 return user_ptr(h, to);
             }
             b = prev;
         }
         if (next_units)
-            freelist_remove(h, next, next_units);
-        next += next_units;
-        blk_set(h, b, BLK_NEXT, next);
-        blk_set(h, next, BLK_PREV, b);
+            freelist_remove(h, end, next_units);
+        end += next_units;
+        blk_set(h, b, BLK_NEXT, end);
+        blk_set(h, end, BLK_PREV, b);
     }
-    block_trim(h, b, units);
+    block_split(h, b, units, end, 1);
     instr_resized(h, b, size);
     return user_ptr(h, b);
 }
