@@ -640,8 +640,6 @@ static void heap_layout_core(umm_heap *heap, uint8_t *region, size_t size)
      * far fewer units than 31-bit indices reach, so neither width clamps.
      */
     uint32_t most = (room - (uint32_t)sizeof(struct umm_ctl)) >> 3;
-    if (most < 3u + 2u)
-        return;
     unsigned wide = most > UMM_FMT_NARROW_MAX_UNITS;
     unsigned classes = umm_class_of(most - 2u) + 1u;
     uint32_t bins = (uint32_t)sizeof(struct umm_ctl) + 4u * (1u + ((classes + 31u) >> 5));
@@ -658,7 +656,8 @@ static void heap_layout_core(umm_heap *heap, uint8_t *region, size_t size)
     /*
      * At most `most`, so within the width's reach.  Everything before the
      * blocks takes under 2 KiB (at most 216 classes), so the 16-bit
-     * offsets hold it.
+     * offsets hold it.  Room for fewer than 5 units fails here too (or,
+     * with most - 2 wrapped, at the check above).
      */
     uint32_t units = (room - blocks) >> 3;
     if (units < 3u + wide)
