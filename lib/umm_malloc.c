@@ -214,6 +214,13 @@ static uint32_t free_units_of(const struct umm_h *restrict h, uint32_t x)
     return (next & umm_free_flag(h)) ? next - umm_free_flag(h) - x : 0;
 }
 
+/* Makes `z` the successor of `a` in address order; `flag` marks a free. */
+static void blk_link(const struct umm_h *restrict h, uint32_t a, uint32_t z, uint32_t flag)
+{
+    blk_set(h, a, BLK_NEXT, z | flag);
+    blk_set(h, z, BLK_PREV, a);
+}
+
 /* Takes block `x` off its list when it is free; its units, else 0. */
 static uint32_t absorb(const struct umm_h *restrict h, uint32_t x)
 {
@@ -236,8 +243,7 @@ static void block_release(const struct umm_h *restrict h, uint32_t b, uint32_t n
     uint32_t merged_next = absorb(h, next);
     next += merged_next;
     b -= absorb(h, prev);
-    blk_set(h, b, BLK_NEXT, next | umm_free_flag(h));
-    blk_set(h, next, BLK_PREV, b);
+    blk_link(h, b, next, umm_free_flag(h));
     freelist_insert(h, b, next - b);
     if (fill)
         instr_fill_span(h, b, freed, freed_end + (merged_next ? umm_min_units(h) : 0u));
@@ -255,8 +261,7 @@ static void block_split(const struct umm_h *restrict h, uint32_t b, uint32_t uni
     uint32_t tail = b + units;
     if (end - tail < umm_min_units(h))
         return;
-    blk_set(h, b, BLK_NEXT, tail);
-    blk_set(h, tail, BLK_PREV, b);
+    blk_link(h, b, tail, 0);
     block_release(h, tail, end, b, fill);
 }
 
@@ -346,11 +351,9 @@ static uint32_t alloc_block(const struct umm_h *restrict h, uint32_t units, size
     if (gap && gap < umm_min_units(h))
         gap += step;
     uint32_t at = b + gap;
-    blk_set(h, at, BLK_NEXT, end);
-    if (gap) {
-        blk_set(h, end, BLK_PREV, at);
+    blk_link(h, at, end, 0);
+    if (gap)
         block_release(h, b, at, blk_get(h, b, BLK_PREV), 1);
-    }
     block_split(h, at, units, end, 0);
     return at;
 }
@@ -695,11 +698,12 @@ static void heap_layout_core(umm_heap *heap, uint8_t *region, size_t size)
     umm_h_load(&h, ctl);
     uint32_t last = units - 1u;
     blk_set(&h, last, BLK_NEXT, 0);
-    blk_set(&h, 0, BLK_NEXT, 1);
     instr_init(&h);
 #if defined(__OPTIMIZE_SIZE__)
+    blk_link(&h, 0, 1, 0);
     block_release(&h, 1, last, 0, 1);
 #else
+    blk_set(&h, 0, BLK_NEXT, 1);
     blk_set(&h, 1, BLK_NEXT, last);
     blk_set(&h, last, BLK_PREV, 1);
     block_free_core(&h, 1);
@@ -867,8 +871,7 @@ static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size,
         if (next_units)
             freelist_remove(h, end, next_units);
         end += next_units;
-        blk_set(h, b, BLK_NEXT, end);
-        blk_set(h, end, BLK_PREV, b);
+        blk_link(h, b, end, 0);
     }
     block_split(h, b, units, end, 1);
     instr_resized(h, b, size);
