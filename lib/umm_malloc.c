@@ -620,10 +620,12 @@ static void registry_unlink(const struct umm_ctl *ctl, const uint8_t *lo, const 
     }
 }
 
-static void heap_layout_core(umm_heap *heap, uint8_t *region, size_t size)
+/* Lays out a heap over the region recorded in `heap`. */
+static void heap_layout_core(umm_heap *heap)
 {
+    uint8_t *region = (uint8_t *)heap->pheap;
     /* Record and index at most 4 GiB - 1 of any region. */
-    uint64_t usable = size;
+    uint64_t usable = heap->heap_size;
     if (usable > 0xFFFFFFFFu)
         usable = 0xFFFFFFFFu;
     registry_unlink(heap->ctl, region, region + usable);
@@ -720,7 +722,7 @@ void umm_multi_init_heap(umm_heap *heap, void *ptr, size_t size)
     UMM_CRITICAL_ENTRY(init);
     heap->pheap = ptr;
     heap->heap_size = size;
-    heap_layout_core(heap, (uint8_t *)ptr, size);
+    heap_layout_core(heap);
     UMM_CRITICAL_EXIT(init);
 }
 
@@ -767,7 +769,7 @@ UMM_HOT int heap_ready_core(umm_heap *heap, struct umm_h *h)
 #elif UMM_INIT_IF_UNINITIALIZED
         if (!heap->pheap)
             return 0;
-        heap_layout_core(heap, (uint8_t *)heap->pheap, heap->heap_size);
+        heap_layout_core(heap);
         if (!heap->ctl)
             return 0;
 #else
