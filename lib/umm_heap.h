@@ -237,10 +237,6 @@ UMM_INLINE uint32_t bin_get(const struct umm_h *restrict h, unsigned c)
 {
     return blk_get(h, 0, h->bin0 + (int)c);
 }
-UMM_INLINE void bin_set(const struct umm_h *restrict h, unsigned c, uint32_t v)
-{
-    blk_set(h, 0, h->bin0 + (int)c, v);
-}
 #else
 UMM_INLINE uint32_t bin_get(const struct umm_h *restrict h, unsigned c)
 {
