@@ -105,10 +105,19 @@ struct umm_h {
     uint8_t *blocks;     /* unit 0 */
     uint8_t *bins;       /* class heads, index_bytes each */
     unsigned wide;
+#if defined(__OPTIMIZE_SIZE__)
+    uint32_t flag;       /* umm_free_flag: one load instead of a shift at each use */
+    int bin0;            /* class 0's list head as a field of block 0 (negative) */
+    uint8_t *data;       /* unit 0's data area: blk_data without the header size */
+#endif
 };
 
 /* The free flag is the top bit of `next`: bit 15 narrow, bit 31 wide. */
+#if defined(__OPTIMIZE_SIZE__)
+UMM_INLINE uint32_t umm_free_flag(const struct umm_h *restrict h) { return h->flag; }
+#else
 UMM_INLINE uint32_t umm_free_flag(const struct umm_h *restrict h) { return 0x8000u << (h->wide << 4); }
+#endif
 /* The smallest block holds a header and two free-list links. */
 UMM_INLINE uint32_t umm_min_units(const struct umm_h *restrict h) { return 1u + h->wide; }
 
@@ -118,8 +127,10 @@ UMM_INLINE uint32_t umm_min_units(const struct umm_h *restrict h) { return 1u + 
  */
 #if defined(__OPTIMIZE_SIZE__)
 #define UMM_HOT static
+#define UMM_SIZE_NOINLINE __attribute__((noinline))
 #else
 #define UMM_HOT static inline __attribute__((always_inline))
+#define UMM_SIZE_NOINLINE
 #endif
 
 /*
@@ -152,8 +163,19 @@ UMM_INLINE void umm_h_load(struct umm_h *h, struct umm_ctl *ctl)
 {
     h->ctl = ctl;
     h->blocks = (uint8_t *)ctl + ctl->ctl_bytes;
+#if defined(__OPTIMIZE_SIZE__)
+#if UMM_HAS_RECORD
+    h->bins = (uint8_t *)ctl + ctl->bins_off; /* (the checks' fault reports; bin_get uses bin0) */
+#endif
+    h->wide = ctl->index_bytes >> 2;
+    h->flag = 0x8000u << (h->wide << 4);
+    /* The heads lie before the blocks, a multiple of 4 bytes away. */
+    h->bin0 = -(int)((unsigned)(ctl->ctl_bytes - ctl->bins_off) >> (1u + h->wide));
+    h->data = h->blocks + (4u << h->wide);
+#else
     h->bins = (uint8_t *)ctl + ctl->bins_off;
     h->wide = ctl->index_bytes == 4;
+#endif
 }
 
 /*
@@ -169,10 +191,20 @@ UMM_INLINE uint32_t *umm_bitmap(const struct umm_h *restrict h)
     return (uint32_t *)(void *)((uint8_t *)h->ctl + UMM_BITMAP_OFF);
 }
 
+#if defined(__OPTIMIZE_SIZE__)
+UMM_INLINE unsigned umm_hdr_bytes(const struct umm_h *restrict h) { return 4u << h->wide; }
+#else
 UMM_INLINE unsigned umm_hdr_bytes(const struct umm_h *restrict h) { return h->wide ? 8u : 4u; }
+#endif
 
-/* Field f of block b: 0 next, 1 prev, 2 next_free, 3 prev_free. */
-UMM_INLINE uint32_t blk_get(const struct umm_h *restrict h, uint32_t b, unsigned f)
+/* Field f of block b: 0 next, 1 prev, 2 next_free, 3 prev_free.  -Os
+ * builds also reach the list heads this way (bin_get), with negative f. */
+#if defined(__OPTIMIZE_SIZE__)
+typedef int umm_field;
+#else
+typedef unsigned umm_field;
+#endif
+UMM_INLINE uint32_t blk_get(const struct umm_h *restrict h, uint32_t b, umm_field f)
 {
     uint8_t *p = h->blocks + ((size_t)b << 3);
     if (h->wide)
@@ -180,7 +212,7 @@ UMM_INLINE uint32_t blk_get(const struct umm_h *restrict h, uint32_t b, unsigned
     return ((umm_u16a *)(void *)p)[f];
 }
 
-UMM_INLINE void blk_set(const struct umm_h *restrict h, uint32_t b, unsigned f, uint32_t v)
+UMM_INLINE void blk_set(const struct umm_h *restrict h, uint32_t b, umm_field f, uint32_t v)
 {
     uint8_t *p = h->blocks + ((size_t)b << 3);
     if (h->wide)
@@ -208,9 +240,19 @@ UMM_INLINE uint32_t blk_units(const struct umm_h *restrict h, uint32_t b)
 }
 UMM_INLINE uint8_t *blk_data(const struct umm_h *restrict h, uint32_t b)
 {
+#if defined(__OPTIMIZE_SIZE__)
+    return h->data + ((size_t)b << 3);
+#else
     return h->blocks + ((size_t)b << 3) + umm_hdr_bytes(h);
+#endif
 }
 
+#if defined(__OPTIMIZE_SIZE__)
+UMM_INLINE uint32_t bin_get(const struct umm_h *restrict h, unsigned c)
+{
+    return blk_get(h, 0, h->bin0 + (int)c);
+}
+#else
 UMM_INLINE uint32_t bin_get(const struct umm_h *restrict h, unsigned c)
 {
     if (h->wide)
@@ -224,6 +266,7 @@ UMM_INLINE void bin_set(const struct umm_h *restrict h, unsigned c, uint32_t v)
     else
         ((umm_u16a *)(void *)h->bins)[c] = (uint16_t)v;
 }
+#endif
 
 /* Index of the highest set bit; x != 0.  Cores without CLZ (Cortex-M0+)
  * get a short search instead of a libgcc call. */
@@ -252,7 +295,18 @@ UMM_INLINE unsigned umm_ctz(uint32_t x)
 }
 
 /* FORMAT.md section 4.  A branch, not arithmetic, for the linear classes:
- * the common small sizes then skip the bit search. */
+ * the common small sizes then skip the bit search.  -Os: s is the least
+ * shift that brings `units` below 16 (0 for the linear classes), found by
+ * counting: a few steps for the sizes firmware asks for, 28 at most. */
+#if defined(__OPTIMIZE_SIZE__)
+UMM_INLINE unsigned umm_class_of(uint32_t units)
+{
+    unsigned s = 0;
+    while ((units >> s) >= UMM_FMT_LINEAR_CLASSES)
+        s++;
+    return (s << UMM_FMT_SL_LOG2) + (units >> s);
+}
+#else
 UMM_INLINE unsigned umm_class_of(uint32_t units)
 {
     if (units < UMM_FMT_LINEAR_CLASSES)
@@ -260,6 +314,7 @@ UMM_INLINE unsigned umm_class_of(uint32_t units)
     unsigned s = umm_fls(units) - UMM_FMT_SL_LOG2;
     return (s << UMM_FMT_SL_LOG2) + (units >> s);
 }
+#endif
 
 /* ---- shared between the allocator and the diagnostics ------------------ */
 

@@ -22,24 +22,52 @@ umm_heap umm_heap_default;
 
 /* ---- free lists ---------------------------------------------------------- */
 
+#if defined(__OPTIMIZE_SIZE__)
+/*
+ * -Os: one primitive for both list operations.  Makes `z` follow `a` in
+ * class `c`'s list: `a` 0 makes z the head (the class's bit then says
+ * whether the list is empty), `z` 0 makes a the tail.  A list head is a
+ * field of block 0 (bin_get), so one store serves both.
+ */
+static void list_link(const struct umm_h *restrict h, unsigned c, uint32_t a, uint32_t z)
+{
+    if (z)
+        blk_set(h, z, BLK_PFREE, a);
+    blk_set(h, a, a ? (umm_field)BLK_NFREE : h->bin0 + (int)c, z);
+    if (!a) {
+        uint32_t *bitmap = umm_bitmap(h);
+        uint32_t *word = &bitmap[1 + (c >> 5)];
+        uint32_t bit = 1u << (c & 31);
+        *word = z ? *word | bit : *word & ~bit;
+        bit = 1u << (c >> 5);
+        bitmap[0] = *word ? bitmap[0] | bit : bitmap[0] & ~bit;
+    }
+}
+
 UMM_HOT void freelist_insert(const struct umm_h *restrict h, uint32_t b, uint32_t units)
 {
     unsigned c = umm_class_of(units);
-    uint32_t head = bin_get(h, c);
-    blk_set(h, b, BLK_NFREE, head);
-    blk_set(h, b, BLK_PFREE, 0);
-    if (head)
-        blk_set(h, head, BLK_PFREE, b);
-    else {
-        /* The summary bit is already set unless the word was empty. */
-        uint32_t *word = &umm_bitmap(h)[1 + (size_t)(c >> 5)];
-        uint32_t bits = *word;
-        *word = bits | (1u << (c & 31));
-        if (!bits)
-            umm_bitmap(h)[0] |= 1u << (c >> 5);
-    }
-    bin_set(h, c, b);
+    list_link(h, c, b, bin_get(h, c));
+    list_link(h, c, 0, b);
     instr_free_added(h, units);
+}
+
+/* Takes free block `b` (`units` units) off its list. */
+UMM_HOT void freelist_remove(const struct umm_h *restrict h, uint32_t b, uint32_t units)
+{
+    list_link(h, umm_class_of(units), blk_get(h, b, BLK_PFREE), blk_get(h, b, BLK_NFREE));
+    instr_free_removed(h, units);
+}
+#else
+/* Class `c`'s list has just got its first block. */
+UMM_HOT void bitmap_set(const struct umm_h *restrict h, unsigned c)
+{
+    /* The summary bit is already set unless the word was empty. */
+    uint32_t *word = &umm_bitmap(h)[1 + (size_t)(c >> 5)];
+    uint32_t bits = *word;
+    *word = bits | (1u << (c & 31));
+    if (!bits)
+        umm_bitmap(h)[0] |= 1u << (c >> 5);
 }
 
 /* Class `c`'s list has just become empty. */
@@ -51,6 +79,20 @@ UMM_HOT void bitmap_clear(const struct umm_h *restrict h, unsigned c)
     *word &= (0xFFFFFFFEu << n) | (0xFFFFFFFEu >> ((32 - n) & 31));
     if (!*word)
         umm_bitmap(h)[0] &= ~(1u << (c >> 5));
+}
+
+UMM_HOT void freelist_insert(const struct umm_h *restrict h, uint32_t b, uint32_t units)
+{
+    unsigned c = umm_class_of(units);
+    uint32_t head = bin_get(h, c);
+    blk_set(h, b, BLK_NFREE, head);
+    blk_set(h, b, BLK_PFREE, 0);
+    if (head)
+        blk_set(h, head, BLK_PFREE, b);
+    else
+        bitmap_set(h, c);
+    bin_set(h, c, b);
+    instr_free_added(h, units);
 }
 
 /* Unlinks free block `b` from the list of class `c`, its own class. */
@@ -71,44 +113,31 @@ UMM_HOT void freelist_unlink(const struct umm_h *restrict h, uint32_t b, unsigne
 
 /*
  * Unlinks `b`, the head of class `c`'s list, whose successor is `next`;
- * and `b`, the second block of a list, after `head`.  Speed builds skip
- * what the place makes known; -Os builds share the general unlink.
+ * and `b`, the second block of a list, after `head`: what the place makes
+ * known is skipped (speed builds only; -Os builds use the general unlink).
  */
 UMM_HOT void freelist_unlink_head(const struct umm_h *restrict h, uint32_t b, uint32_t next, unsigned c)
 {
-#if defined(__OPTIMIZE_SIZE__)
-    (void)next;
-    freelist_unlink(h, b, c);
-#else
     (void)b;
     bin_set(h, c, next);
     if (next)
         blk_set(h, next, BLK_PFREE, 0);
     else
         bitmap_clear(h, c);
-#endif
 }
 UMM_HOT void freelist_unlink_second(const struct umm_h *restrict h, uint32_t head, uint32_t b, unsigned c)
 {
-#if defined(__OPTIMIZE_SIZE__)
-    (void)head;
-    freelist_unlink(h, b, c);
-#else
     (void)c;
     uint32_t next = blk_get(h, b, BLK_NFREE);
     blk_set(h, head, BLK_NFREE, next);
     if (next)
         blk_set(h, next, BLK_PFREE, head);
-#endif
 }
 
 /* Unlinks free block `b` of `units`.  Only a list head needs its class
  * (for the bin and the bitmap), so only then is it computed. */
 UMM_HOT void freelist_remove(const struct umm_h *restrict h, uint32_t b, uint32_t units)
 {
-#if defined(__OPTIMIZE_SIZE__)
-    freelist_unlink(h, b, umm_class_of(units));
-#else
     uint32_t next = blk_get(h, b, BLK_NFREE);
     uint32_t prev = blk_get(h, b, BLK_PFREE);
     if (next)
@@ -121,11 +150,29 @@ UMM_HOT void freelist_remove(const struct umm_h *restrict h, uint32_t b, uint32_
         if (!next)
             bitmap_clear(h, c);
     }
-#endif
     instr_free_removed(h, units);
 }
+#endif
 
 /* First class at or above `c` whose list is not empty, or UMM_NONE. */
+#if defined(__OPTIMIZE_SIZE__)
+/* -Os: word by word (at most 7 words) instead of through the summary,
+ * and bit by bit within the word, which needs no bit-search routine. */
+UMM_HOT unsigned class_find_nonempty(const struct umm_h *restrict h, unsigned c)
+{
+    unsigned words = ((unsigned)h->ctl->class_count + 31u) >> 5;
+    uint32_t mask = ~0u << (c & 31);
+    for (unsigned word = c >> 5; word < words; word++, mask = ~0u) {
+        uint32_t bits = umm_bitmap(h)[1 + word] & mask;
+        if (bits) {
+            for (c = word << 5; !(bits & 1u); c++)
+                bits >>= 1;
+            return c;
+        }
+    }
+    return UMM_NONE;
+}
+#else
 UMM_HOT unsigned class_find_nonempty(const struct umm_h *restrict h, unsigned c)
 {
     if (c >= h->ctl->class_count)
@@ -143,8 +190,211 @@ UMM_HOT unsigned class_find_nonempty(const struct umm_h *restrict h, unsigned c)
     }
     return (word << 5) + umm_ctz(bits);
 }
+#endif
 
 /* ---- block surgery --------------------------------------------------------- */
+
+/*
+ * Units for a request of `size` bytes; 0 when it can never fit in any heap
+ * (regions are indexed up to 4 GiB - 1).  One bound for every heap, so no
+ * load: a request larger than this heap but below it finds no class that
+ * fits (the class search ends at the last class), and its bytes, header
+ * and prefix included, stay below 2^32.
+ */
+#define UMM_REQUEST_MAX 0xFFFFFF00u
+UMM_HOT UMM_SIZE_NOINLINE uint32_t units_for_size(const struct umm_h *restrict h, size_t size)
+{
+    if (size > UMM_REQUEST_MAX)
+        return 0;
+    size_t bytes = size + umm_hdr_bytes(h) + umm_prefix(h) + umm_suffix(h);
+    uint32_t units = (uint32_t)((bytes + 7u) >> 3);
+    return units < umm_min_units(h) ? umm_min_units(h) : units;
+}
+
+#if defined(__OPTIMIZE_SIZE__)
+/*
+ * -Os: the same operations built from fewer pieces.  Every change of
+ * shape is a split of a used block followed by a free of one part, which
+ * merges it with whatever free neighbour it has; the blocks, lists and
+ * fill patterns that result are those of the speed build's dedicated
+ * paths (tests/lib/test_digest.c compares the two).
+ */
+
+/* Units of block `x` when it is free, else 0. */
+static uint32_t free_units_of(const struct umm_h *restrict h, uint32_t x)
+{
+    uint32_t next = blk_get(h, x, BLK_NEXT);
+    return (next & umm_free_flag(h)) ? next - umm_free_flag(h) - x : 0;
+}
+
+/* Makes `z` the successor of `a` in address order; `flag` marks a free. */
+static void blk_link(const struct umm_h *restrict h, uint32_t a, uint32_t z, uint32_t flag)
+{
+    blk_set(h, a, BLK_NEXT, z | flag);
+    blk_set(h, z, BLK_PREV, a);
+}
+
+/* Takes block `x` off its list when it is free; its units, else 0. */
+static uint32_t absorb(const struct umm_h *restrict h, uint32_t x)
+{
+    uint32_t units = free_units_of(h, x);
+    if (units)
+        freelist_remove(h, x, units);
+    return units;
+}
+
+/*
+ * Frees used block `b`, which ends at `next` and whose prev field holds
+ * `prev` (the callers know both), merging with free neighbours.  `fill`
+ * says whether the freed bytes get the free fill: not when they were free
+ * already (the rest of a free block that was taken).
+ */
+static void block_release(const struct umm_h *restrict h, uint32_t b, uint32_t next, uint32_t prev, int fill)
+{
+    uint32_t freed = b;
+    uint32_t freed_end = next;
+    uint32_t merged_next = absorb(h, next);
+    next += merged_next;
+    b -= absorb(h, prev);
+    blk_link(h, b, next, umm_free_flag(h));
+    freelist_insert(h, b, next - b);
+    if (fill)
+        instr_fill_span(h, b, freed, freed_end + (merged_next ? umm_min_units(h) : 0u));
+    (void)fill;
+    (void)freed;
+    (void)freed_end;
+}
+
+/*
+ * Shrinks used block `b`, which ends at `end`, to `units`, freeing the
+ * rest when it can stand as a block of its own.
+ */
+static void block_split(const struct umm_h *restrict h, uint32_t b, uint32_t units, uint32_t end, int fill)
+{
+    uint32_t tail = b + units;
+    if (end - tail < umm_min_units(h))
+        return;
+    blk_link(h, b, tail, 0);
+    block_release(h, tail, end, b, fill);
+}
+
+/*
+ * A free block of at least `units`, off its list, its size in *have; 0
+ * when none fits.  The speed build's choice, in one tail: best fit looks
+ * at up to UMM_FIT_SCAN_LIMIT blocks of the request's own class (the
+ * closest fit, the first of equals, stopping at one too close to split);
+ * else, of the first two blocks of the first class where every block
+ * fits, the smaller, then the lower in memory.
+ */
+UMM_HOT uint32_t fit_unlink_core(const struct umm_h *restrict h, uint32_t units, uint32_t *have)
+{
+    uint32_t b = 0;
+    unsigned c = umm_class_of(units);
+#if defined(UMM_BEST_FIT)
+    if (units >= UMM_FMT_LINEAR_CLASSES && c < h->ctl->class_count) {
+        uint32_t best_units = UMM_NONE;
+        uint32_t candidate = bin_get(h, c);
+        for (unsigned left = UMM_FIT_SCAN_LIMIT; candidate && left; left--) {
+            uint32_t size = blk_units(h, candidate);
+            if (size >= units && size < best_units) {
+                b = candidate;
+                best_units = size;
+                if (size - units < umm_min_units(h))
+                    break;
+            }
+            candidate = blk_get(h, candidate, BLK_NFREE);
+        }
+    }
+    if (!b)
+#endif
+    {
+#if defined(UMM_FIRST_FIT)
+        unsigned own = c;
+#endif
+        /* The lowest class whose every block holds `units`. */
+        c = class_find_nonempty(h, umm_class_of(units - 1u) + 1u);
+        if (c != UMM_NONE) {
+            b = bin_get(h, c);
+            uint32_t second = blk_get(h, b, BLK_NFREE);
+            if (second) {
+                uint32_t first_units = blk_units(h, b), second_units = blk_units(h, second);
+                if (second_units < first_units || (second_units == first_units && second < b))
+                    b = second;
+            }
+        }
+#if defined(UMM_FIRST_FIT)
+        /* Only blocks of the request's own class are left that might fit. */
+        else if (own < h->ctl->class_count) {
+            uint32_t candidate = bin_get(h, own);
+            for (unsigned left = UMM_FIT_SCAN_LIMIT; candidate && left; left--) {
+                if (blk_units(h, candidate) >= units) {
+                    b = candidate;
+                    break;
+                }
+                candidate = blk_get(h, candidate, BLK_NFREE);
+            }
+        }
+#endif
+        if (!b)
+            return 0;
+    }
+    *have = blk_units(h, b);
+    freelist_remove(h, b, *have);
+    return b;
+}
+
+/*
+ * A used block of `units` whose data area is aligned to `align` (a power
+ * of two, 8 or more); 0 when none is free.  The free block found is taken
+ * whole, then split: a gap in front (memalign) freed, the rest trimmed.
+ */
+static uint32_t alloc_block(const struct umm_h *restrict h, uint32_t units, size_t align)
+{
+    /* A lead-in gap must be able to stand as a free block: at worst one
+     * alignment step short of a whole one, plus a step when blocks are wider
+     * than a unit. */
+    uint32_t step = (uint32_t)(align >> 3);
+    uint32_t slack = step > 1u ? (step << h->wide) - 1u : 0u;
+    uint32_t have;
+    uint32_t b = fit_unlink_core(h, units + slack, &have);
+    if (!b)
+        return 0;
+    uint32_t end = b + have;
+    uint32_t gap = (uint32_t)((0u - (uintptr_t)(blk_data(h, b) + umm_prefix(h))) & (align - 1u)) >> 3;
+    if (gap && gap < umm_min_units(h))
+        gap += step;
+    uint32_t at = b + gap;
+    blk_link(h, at, end, 0);
+    if (gap)
+        block_release(h, b, at, blk_get(h, b, BLK_PREV), 1);
+    block_split(h, at, units, end, 0);
+    return at;
+}
+#else
+/* Frees used block `b`, merging with free neighbours. */
+UMM_HOT void block_free_core(const struct umm_h *restrict h, uint32_t b)
+{
+    uint32_t freed = b;
+    uint32_t next = blk_next(h, b);
+    uint32_t freed_end = next;
+    int merged_next = blk_is_free(h, next);
+    if (merged_next) {
+        uint32_t next_units = blk_units(h, next);
+        freelist_remove(h, next, next_units);
+        next += next_units;
+        blk_set(h, next, BLK_PREV, b);
+    }
+    uint32_t prev = blk_get(h, b, BLK_PREV);
+    if (blk_is_free(h, prev)) {
+        freelist_remove(h, prev, b - prev);
+        b = prev;
+        blk_set(h, next, BLK_PREV, b);
+    }
+    blk_set(h, b, BLK_NEXT, next | umm_free_flag(h));
+    freelist_insert(h, b, next - b);
+    /* The freed block, and the absorbed successor's header and links. */
+    instr_fill_span(h, b, freed, freed_end + (merged_next ? umm_min_units(h) : 0u));
+}
 
 /* Links a block of `units` at `b`, between `prev` and the block at b+units. */
 UMM_HOT void block_link(const struct umm_h *restrict h, uint32_t b, uint32_t units, uint32_t prev,
@@ -280,10 +530,12 @@ UMM_HOT uint32_t fit_unlink_core(const struct umm_h *restrict h, uint32_t units,
     return 0;
 }
 
+#endif
+
+#if !defined(__OPTIMIZE_SIZE__)
 /* Block of at least `units`, taken and trimmed; 0 when none fits. */
 UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units)
 {
-#if !defined(__OPTIMIZE_SIZE__)
     /*
      * The common case without the class search: an exact class that is not
      * empty.  The block it takes is the one fit_unlink_core would: of the
@@ -303,7 +555,6 @@ UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units
             return candidate;
         }
     }
-#endif
     uint32_t have;
     uint32_t b = fit_unlink_core(h, units, &have);
     if (!b)
@@ -311,48 +562,7 @@ UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units
     instr_free_removed(h, have);
     return block_take(h, b, have, units);
 }
-
-/*
- * Units for a request of `size` bytes; 0 when it can never fit in any heap
- * (regions are indexed up to 4 GiB - 1).  One bound for every heap, so no
- * load: a request larger than this heap but below it finds no class that
- * fits (the class search ends at the last class), and its bytes, header
- * and prefix included, stay below 2^32.
- */
-#define UMM_REQUEST_MAX 0xFFFFFF00u
-UMM_HOT uint32_t units_for_size(const struct umm_h *restrict h, size_t size)
-{
-    if (size > UMM_REQUEST_MAX)
-        return 0;
-    size_t bytes = size + umm_hdr_bytes(h) + umm_prefix(h) + umm_suffix(h);
-    uint32_t units = (uint32_t)((bytes + 7u) >> 3);
-    return units < umm_min_units(h) ? umm_min_units(h) : units;
-}
-
-/* Frees used block `b`, merging with free neighbours. */
-UMM_HOT void block_free_core(const struct umm_h *restrict h, uint32_t b)
-{
-    uint32_t freed = b;
-    uint32_t next = blk_next(h, b);
-    uint32_t freed_end = next;
-    int merged_next = blk_is_free(h, next);
-    if (merged_next) {
-        uint32_t next_units = blk_units(h, next);
-        freelist_remove(h, next, next_units);
-        next += next_units;
-        blk_set(h, next, BLK_PREV, b);
-    }
-    uint32_t prev = blk_get(h, b, BLK_PREV);
-    if (blk_is_free(h, prev)) {
-        freelist_remove(h, prev, b - prev);
-        b = prev;
-        blk_set(h, next, BLK_PREV, b);
-    }
-    blk_set(h, b, BLK_NEXT, next | umm_free_flag(h));
-    freelist_insert(h, b, next - b);
-    /* The freed block, and the absorbed successor's header and links. */
-    instr_fill_span(h, b, freed, freed_end + (merged_next ? umm_min_units(h) : 0u));
-}
+#endif
 
 /* ---- pointers ---------------------------------------------------------------- */
 
@@ -363,7 +573,11 @@ UMM_HOT void block_free_core(const struct umm_h *restrict h, uint32_t b)
  */
 UMM_HOT uint32_t block_of_user_ptr(const struct umm_h *restrict h, const void *p)
 {
+#if defined(__OPTIMIZE_SIZE__)
+    size_t offset = (size_t)((uintptr_t)p - (uintptr_t)h->data - umm_prefix(h));
+#else
     size_t offset = (size_t)((uintptr_t)p - (uintptr_t)h->blocks - umm_hdr_bytes(h) - umm_prefix(h));
+#endif
     uint32_t n = h->ctl->unit_count;
     /* One compare for blocks 1..n-2: offset 0 (the head sentinel) wraps. */
     if ((offset & 7u) || offset - 8u >= ((size_t)(n - 2u) << 3))
@@ -425,89 +639,102 @@ static void registry_unlink(const struct umm_ctl *ctl, const uint8_t *lo, const 
     }
 }
 
-static void heap_layout_core(umm_heap *heap, uint8_t *region, size_t size)
+/* Lays out a heap over the region recorded in `heap`. */
+static void heap_layout_core(umm_heap *heap)
 {
-    uintptr_t start = ((uintptr_t)region + 7u) & ~(uintptr_t)7u;
+    uint8_t *region = (uint8_t *)heap->pheap;
     /* Record and index at most 4 GiB - 1 of any region. */
-    uint64_t usable = size;
+    uint64_t usable = heap->heap_size;
     if (usable > 0xFFFFFFFFu)
         usable = 0xFFFFFFFFu;
-    uintptr_t end = (uintptr_t)region + (uintptr_t)usable;
     registry_unlink(heap->ctl, region, region + usable);
     heap->ctl = NULL;
-    for (unsigned wide = 0; wide < 2; wide++) {
-        unsigned hdr = wide ? 8u : 4u;
-        uintptr_t bitmap = start + UMM_BITMAP_OFF;
-        /* Size the lists for the most units this region could hold. */
-        if (end <= bitmap)
-            return;
-        uint32_t most = (uint32_t)((end - bitmap) >> 3);
-        uint32_t max_units = wide ? UMM_FMT_WIDE_MAX_UNITS : UMM_FMT_NARROW_MAX_UNITS;
-        if (most > max_units) {
-            if (!wide)
-                continue;
-            most = max_units;
-        }
-        if (most < 3u + 2u)
-            return;
-        unsigned classes = umm_class_of(most - 2u) + 1u;
-        unsigned words = (classes + 31u) >> 5;
-        uintptr_t bins = bitmap + 4u * (1u + words);
-        uintptr_t at = bins + (uintptr_t)classes * (wide ? 4u : 2u);
-        uintptr_t record = 0;
-#if UMM_HAS_RECORD
-        record = (at + 7u) & ~(uintptr_t)7u;
-        at = record + sizeof(struct umm_record);
-#endif
-        /* The first data area (unit 0's) must be 8-aligned. */
-        uintptr_t blocks = ((at + hdr + 7u) & ~(uintptr_t)7u) - hdr;
-        if (end <= blocks)
-            return;
-        uint64_t units = (end - blocks) >> 3;
-        if (units > max_units)
-            units = max_units;
-        if (units < 2u + (wide ? 2u : 1u) || blocks - start > 0xFFFFu)
-            return;
-
-        struct umm_ctl *ctl = (struct umm_ctl *)start;
-        memset(ctl, 0, (size_t)(blocks - start));
-        ctl->magic = UMM_FMT_MAGIC;
-        ctl->version = UMM_FMT_VERSION;
-        ctl->index_bytes = (uint8_t)(wide ? 4 : 2);
-        ctl->unit_log2 = UMM_FMT_UNIT_LOG2;
-        ctl->ptr_bytes = (uint8_t)sizeof(void *);
-        ctl->flags = (uint16_t)umm_instr_flags();
-        ctl->ctl_bytes = (uint16_t)(blocks - start);
-        ctl->unit_count = (uint32_t)units;
-        ctl->region_bytes = (uint32_t)usable;
-        ctl->class_count = (uint8_t)umm_class_of((uint32_t)units - 2u) + 1u;
-        ctl->sl_log2 = UMM_FMT_SL_LOG2;
-        ctl->bitmap_off = (uint16_t)(bitmap - start);
-        ctl->bins_off = (uint16_t)(bins - start);
-        ctl->instr_off = (uint16_t)(record ? record - start : 0);
-        ctl->prefix_bytes = (uint8_t)(UMM_HAS_PREFIX ? UMM_PFX_BYTES(sizeof(void *)) : 0);
-        ctl->suffix_bytes = (uint8_t)(UMM_HAS_PREFIX ? UMM_SUFFIX_MIN : 0);
-        ctl->self = ctl;
-        ctl->region = region;
-
-        struct umm_h h;
-        umm_h_load(&h, ctl);
-        uint32_t last = (uint32_t)units - 1u;
-        blk_set(&h, 0, BLK_NEXT, 1);
-        blk_set(&h, 0, BLK_PREV, 0);
-        block_link(&h, 1, last - 1u, 0, umm_free_flag(&h));
-        blk_set(&h, last, BLK_NEXT, 0);
-        instr_init(&h);
-        freelist_insert(&h, 1, last - 1u);
-        instr_fill_free(&h, 1);
-
-        ctl->next_heap = umm_heap_list;
-        umm_heap_list = ctl;
-        heap->ctl = ctl;
-        heap->blocks_cache = h.blocks;
-        heap->bins_cache = h.bins;
+    /*
+     * Offsets from the control block, which starts at the first 8-aligned
+     * address; `room` bytes follow it.  The fixed part's size is a multiple
+     * of 4: the bitmap follows it.
+     */
+    uint32_t pad = (uint32_t)(0u - (uintptr_t)region) & 7u;
+    if (usable <= pad + sizeof(struct umm_ctl))
         return;
-    }
+    uint32_t room = (uint32_t)usable - pad;
+    /*
+     * Size the lists for the most units this region could hold.  A heap
+     * with more than 15-bit indices reach is wide; 4 GiB - 1 bytes are
+     * far fewer units than 31-bit indices reach, so neither width clamps.
+     */
+    uint32_t most = (room - (uint32_t)sizeof(struct umm_ctl)) >> 3;
+    unsigned wide = most > UMM_FMT_NARROW_MAX_UNITS;
+    unsigned classes = umm_class_of(most - 2u) + 1u;
+    uint32_t bins = (uint32_t)sizeof(struct umm_ctl) + 4u * (1u + ((classes + 31u) >> 5));
+    uint32_t at = bins + (classes << (1u + wide));
+#if UMM_HAS_RECORD
+    uint32_t record = (at + 7u) & ~7u;
+    at = record + (uint32_t)sizeof(struct umm_record);
+#endif
+    /* The first data area (unit 0's) must be 8-aligned. */
+    unsigned hdr = 4u << wide;
+    uint32_t blocks = ((at + hdr + 7u) & ~7u) - hdr;
+    if (room <= blocks)
+        return;
+    /*
+     * At most `most`, so within the width's reach.  Everything before the
+     * blocks takes under 2 KiB (at most 216 classes), so the 16-bit
+     * offsets hold it.  Room for fewer than 5 units fails here too (or,
+     * with most - 2 wrapped, at the check above).
+     */
+    uint32_t units = (room - blocks) >> 3;
+    if (units < 3u + wide)
+        return;
+
+    /* Zeroed up to unit 1's header: unit 0 and unit 1's prev are 0. */
+    struct umm_ctl *ctl = (struct umm_ctl *)(void *)(region + pad);
+    memset(ctl, 0, blocks + 8u + hdr);
+    ctl->magic = UMM_FMT_MAGIC;
+    ctl->version = UMM_FMT_VERSION;
+    ctl->index_bytes = (uint8_t)(2u << wide);
+    ctl->unit_log2 = UMM_FMT_UNIT_LOG2;
+    ctl->ptr_bytes = (uint8_t)sizeof(void *);
+    ctl->flags = (uint16_t)umm_instr_flags();
+    ctl->ctl_bytes = (uint16_t)blocks;
+    ctl->unit_count = units;
+    ctl->region_bytes = (uint32_t)usable;
+    ctl->class_count = (uint8_t)(umm_class_of(units - 2u) + 1u);
+    ctl->sl_log2 = UMM_FMT_SL_LOG2;
+    ctl->bitmap_off = (uint16_t)sizeof(struct umm_ctl);
+    ctl->bins_off = (uint16_t)bins;
+#if UMM_HAS_RECORD
+    ctl->instr_off = (uint16_t)record;
+#endif
+#if UMM_HAS_PREFIX
+    ctl->prefix_bytes = (uint8_t)UMM_PFX_BYTES(sizeof(void *));
+    ctl->suffix_bytes = (uint8_t)UMM_SUFFIX_MIN;
+#endif
+    ctl->self = ctl;
+    ctl->region = region;
+
+    /* The head sentinel, one used block and the end marker; then the
+     * block is freed. */
+    struct umm_h h;
+    umm_h_load(&h, ctl);
+    uint32_t last = units - 1u;
+    blk_set(&h, last, BLK_NEXT, 0);
+    instr_init(&h);
+#if defined(__OPTIMIZE_SIZE__)
+    blk_link(&h, 0, 1, 0);
+    block_release(&h, 1, last, 0, 1);
+#else
+    blk_set(&h, 0, BLK_NEXT, 1);
+    blk_set(&h, 1, BLK_NEXT, last);
+    blk_set(&h, last, BLK_PREV, 1);
+    block_free_core(&h, 1);
+#endif
+
+    ctl->next_heap = umm_heap_list;
+    umm_heap_list = ctl;
+    heap->ctl = ctl;
+    heap->blocks_cache = h.blocks;
+    heap->bins_cache = (uint8_t *)ctl + bins;
 }
 
 void umm_multi_init_heap(umm_heap *heap, void *ptr, size_t size)
@@ -516,7 +743,7 @@ void umm_multi_init_heap(umm_heap *heap, void *ptr, size_t size)
     UMM_CRITICAL_ENTRY(init);
     heap->pheap = ptr;
     heap->heap_size = size;
-    heap_layout_core(heap, (uint8_t *)ptr, size);
+    heap_layout_core(heap);
     UMM_CRITICAL_EXIT(init);
 }
 
@@ -550,14 +777,19 @@ void umm_init(void)
 #endif
 }
 
-/* Loads `h` for initialised `heap`, from what init left in the handle. */
+/* Loads `h` for initialised `heap`: speed builds from what init left in
+ * the handle, -Os builds from the control block. */
 UMM_HOT void heap_load(const umm_heap *heap, struct umm_h *h)
 {
+#if defined(__OPTIMIZE_SIZE__)
+    umm_h_load(h, heap->ctl);
+#else
     struct umm_ctl *ctl = heap->ctl;
     h->ctl = ctl;
     h->blocks = (uint8_t *)heap->blocks_cache;
     h->bins = (uint8_t *)heap->bins_cache;
     h->wide = ctl->index_bytes == 4;
+#endif
 }
 
 /*
@@ -573,7 +805,7 @@ UMM_HOT int heap_ready_core(umm_heap *heap, struct umm_h *h)
 #elif UMM_INIT_IF_UNINITIALIZED
         if (!heap->pheap)
             return 0;
-        heap_layout_core(heap, (uint8_t *)heap->pheap, heap->heap_size);
+        heap_layout_core(heap);
         if (!heap->ctl)
             return 0;
 #else
@@ -586,6 +818,22 @@ UMM_HOT int heap_ready_core(umm_heap *heap, struct umm_h *h)
 
 /* ---- the operations ------------------------------------------------------------ */
 
+#if defined(__OPTIMIZE_SIZE__)
+/* -Os: malloc is memalign to 8; `align` is a power of two, 8 or more. */
+static void *alloc_core(const struct umm_h *restrict h, size_t align, size_t size, uintptr_t owner)
+{
+    if (size == 0 || align >= ((size_t)h->ctl->unit_count << 3))
+        return NULL;
+    uint32_t units = units_for_size(h, size);
+    uint32_t b = units ? alloc_block(h, units, align) : 0;
+    if (!b) {
+        instr_oom(h);
+        return NULL;
+    }
+    instr_allocated(h, b, size, owner, UMM_NEW_FILL_BYTE);
+    return user_ptr(h, b);
+}
+#else
 UMM_HOT void *malloc_core(const struct umm_h *restrict h, size_t size, uintptr_t owner)
 {
     if (size == 0)
@@ -599,6 +847,7 @@ UMM_HOT void *malloc_core(const struct umm_h *restrict h, size_t size, uintptr_t
     instr_allocated(h, b, size, owner, UMM_NEW_FILL_BYTE);
     return user_ptr(h, b);
 }
+#endif
 
 /* The block `ptr` names in `h`, or 0 after reporting why it is refused. */
 UMM_HOT uint32_t block_for_free_core(const struct umm_h *restrict h, void *ptr, unsigned op)
@@ -609,6 +858,65 @@ UMM_HOT uint32_t block_for_free_core(const struct umm_h *restrict h, void *ptr, 
     return b;
 }
 
+#if defined(__OPTIMIZE_SIZE__)
+/*
+ * -Os: realloc of a block, which is also free (`size` 0); `op` names the
+ * call in fault reports.
+ */
+static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size, unsigned op)
+{
+    uint32_t b = block_for_free_core(h, ptr, op);
+    if (!b)
+        return NULL;
+    uint32_t end = blk_next(h, b);
+    if (size == 0) {
+        if (instr_release(h, b, op))
+            block_release(h, b, end, blk_get(h, b, BLK_PREV), 1);
+        return NULL;
+    }
+    uint32_t units = units_for_size(h, size);
+    if (!units) {
+        instr_oom(h);
+        return NULL;
+    }
+    if (!instr_resize_begin(h, b))
+        return NULL;
+    size_t keep = instr_kept_bytes(h, b, size);
+    uint32_t have = end - b;
+    if (units > have) {
+        /* Grow into a free successor, else slide down into a free
+         * predecessor (and the successor), else move. */
+        uint32_t next_units = free_units_of(h, end);
+        if (units > have + next_units) {
+            uint32_t prev = blk_get(h, b, BLK_PREV);
+            uint32_t prev_units = free_units_of(h, prev);
+            uint32_t to = prev;
+            int slide = prev_units && prev_units + have + next_units >= units;
+            if (slide)
+                freelist_remove(h, prev, prev_units);
+            else if (!(to = alloc_block(h, units, 8u))) {
+                instr_oom(h);
+                return NULL;
+            }
+            memmove(blk_data(h, to), blk_data(h, b), umm_prefix(h) + keep);
+            if (!slide) {
+                instr_resized(h, to, size);
+                block_release(h, b, end, prev, 1);
+                return user_ptr(h, to);
+            }
+            b = prev;
+        }
+        if (next_units)
+            freelist_remove(h, end, next_units);
+        end += next_units;
+        blk_link(h, b, end, 0);
+    }
+    block_split(h, b, units, end, 1);
+    instr_resized(h, b, size);
+    return user_ptr(h, b);
+}
+
+#else
 UMM_HOT void free_core(const struct umm_h *restrict h, void *ptr)
 {
     uint32_t b = block_for_free_core(h, ptr, UMM_OP_FREE);
@@ -717,6 +1025,8 @@ UMM_HOT void *memalign_core(const struct umm_h *restrict h, size_t align, size_t
     return user_ptr(h, b);
 }
 
+#endif
+
 static size_t usable_size_core(const struct umm_h *restrict h, void *ptr)
 {
     uint32_t b = block_of_user_ptr(h, ptr);
@@ -767,6 +1077,131 @@ void *umm_multi_realloc_owned(umm_heap *heap, void *ptr, size_t size, uintptr_t 
 void *umm_multi_memalign_owned(umm_heap *heap, size_t align, size_t size, uintptr_t owner);
 void *umm_multi_calloc_owned(umm_heap *heap, size_t num, size_t size, uintptr_t owner);
 
+#if defined(__OPTIMIZE_SIZE__)
+/*
+ * -Os: one entry for every call, so one copy of the lock, the readiness
+ * check and the hooks.  `arg` is the pointer (realloc, free) or the
+ * alignment (memalign); a NULL `heap` is the default heap, which saves
+ * the single-heap calls an address each.  The arguments come in the order
+ * the callers have them.
+ */
+static void *op_entry(void *arg, size_t size, unsigned op, umm_heap *heap, uintptr_t owner)
+{
+    struct umm_h h;
+    void *p = NULL;
+    if (op == UMM_OP_FREE && !arg)
+        return NULL;
+    if (!heap)
+        heap = &umm_heap_default;
+    UMM_CRITICAL_DECL(op);
+    UMM_CRITICAL_ENTRY(op);
+    if (heap_ready_core(heap, &h)) {
+        /* Any alignment up to 8 is malloc's; others must be powers of two. */
+        size_t align = 8u;
+        if (op == UMM_OP_MEMALIGN) {
+            if ((size_t)arg > align)
+                align = (size_t)arg;
+            arg = NULL;
+        }
+        if (arg)
+            p = resize_core(&h, arg, size, op);
+        else if (!(align & (align - 1u)))
+            p = alloc_core(&h, align, size, owner);
+        instr_after_op(&h, op);
+    }
+    UMM_CRITICAL_EXIT(op);
+    return p;
+}
+
+/*
+ * num * size; false when it does not fit a size_t.  Where size_t has 32
+ * bits (the targets -Os is for), without the 64-bit product: the smaller
+ * factor below 2^16 times each half of the larger.
+ */
+static int mul_fits(size_t num, size_t size, size_t *bytes)
+{
+#if SIZE_MAX == 0xFFFFFFFFu
+    if (num > size) {
+        size_t t = num;
+        num = size;
+        size = t;
+    }
+    size_t high = num * (size >> 16);
+    *bytes = num * size;
+    return !(num >> 16) && !(high >> 16) && *bytes >= (high << 16);
+#else
+    return !__builtin_mul_overflow(num, size, bytes);
+#endif
+}
+
+static void *calloc_entry(size_t num, size_t size, umm_heap *heap, uintptr_t owner)
+{
+    size_t bytes;
+    if (!mul_fits(num, size, &bytes))
+        return NULL;
+    void *p = op_entry(NULL, bytes, UMM_OP_MALLOC, heap, owner);
+    if (p)
+        memset(p, 0, bytes);
+    return p;
+}
+
+void *umm_multi_malloc_owned(umm_heap *heap, size_t size, uintptr_t owner)
+{
+    return op_entry(NULL, size, UMM_OP_MALLOC, heap, owner);
+}
+void *umm_multi_calloc_owned(umm_heap *heap, size_t num, size_t size, uintptr_t owner)
+{
+    return calloc_entry(num, size, heap, owner);
+}
+void *umm_multi_realloc_owned(umm_heap *heap, void *ptr, size_t size, uintptr_t owner)
+{
+    return op_entry(ptr, size, UMM_OP_REALLOC, heap, owner);
+}
+void *umm_multi_memalign_owned(umm_heap *heap, size_t align, size_t size, uintptr_t owner)
+{
+    return op_entry((void *)align, size, UMM_OP_MEMALIGN, heap, owner);
+}
+void umm_multi_free(umm_heap *heap, void *ptr)
+{
+    op_entry(ptr, 0, UMM_OP_FREE, heap, 0);
+}
+void *umm_multi_malloc(umm_heap *heap, size_t size)
+{
+    return op_entry(NULL, size, UMM_OP_MALLOC, heap, UMM_CALLER());
+}
+void *umm_multi_calloc(umm_heap *heap, size_t num, size_t size)
+{
+    return calloc_entry(num, size, heap, UMM_CALLER());
+}
+void *umm_multi_realloc(umm_heap *heap, void *ptr, size_t size)
+{
+    return op_entry(ptr, size, UMM_OP_REALLOC, heap, UMM_CALLER());
+}
+void *umm_multi_memalign(umm_heap *heap, size_t align, size_t size)
+{
+    return op_entry((void *)align, size, UMM_OP_MEMALIGN, heap, UMM_CALLER());
+}
+void *umm_malloc(size_t size)
+{
+    return op_entry(NULL, size, UMM_OP_MALLOC, NULL, UMM_CALLER());
+}
+void *umm_calloc(size_t num, size_t size)
+{
+    return calloc_entry(num, size, NULL, UMM_CALLER());
+}
+void *umm_realloc(void *ptr, size_t size)
+{
+    return op_entry(ptr, size, UMM_OP_REALLOC, NULL, UMM_CALLER());
+}
+void umm_free(void *ptr)
+{
+    op_entry(ptr, 0, UMM_OP_FREE, NULL, 0);
+}
+void *umm_memalign(size_t align, size_t size)
+{
+    return op_entry((void *)align, size, UMM_OP_MEMALIGN, NULL, UMM_CALLER());
+}
+#else
 UMM_HOT void *malloc_entry(umm_heap *heap, size_t size, uintptr_t owner)
 {
     struct umm_h h;
@@ -867,6 +1302,8 @@ void umm_multi_free(umm_heap *heap, void *ptr)
     free_entry(heap, ptr);
 }
 
+#endif
+
 size_t umm_multi_usable_size(umm_heap *heap, void *ptr)
 {
     struct umm_h h;
@@ -881,6 +1318,7 @@ size_t umm_multi_usable_size(umm_heap *heap, void *ptr)
     return n;
 }
 
+#if !defined(__OPTIMIZE_SIZE__)
 void *umm_multi_malloc(umm_heap *heap, size_t size)
 {
     return malloc_entry(heap, size, UMM_CALLER());
@@ -918,6 +1356,7 @@ void *umm_memalign(size_t align, size_t size)
 {
     return memalign_entry(&umm_heap_default, align, size, UMM_CALLER());
 }
+#endif
 size_t umm_usable_size(void *ptr)
 {
     return umm_multi_usable_size(&umm_heap_default, ptr);

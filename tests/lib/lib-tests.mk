@@ -3,7 +3,7 @@
 # A variant is a name and the -D flags (and machine flags) it builds with.
 
 LIBT_VARIANTS := best first extern pthread m32 instr instr-every m32-instr asan asan-instr \
-                 only-info only-integrity only-poison
+                 only-info only-integrity only-poison os os-m32 os-instr os-first
 LIBT_FLAGS_best        :=
 LIBT_FLAGS_first       := -DUMM_FIRST_FIT
 LIBT_FLAGS_extern      := -DUMM_PORT_EXTERN
@@ -18,6 +18,13 @@ LIBT_FLAGS_asan-instr  := $(LIBT_FLAGS_asan) -DUMM_INSTRUMENT
 LIBT_FLAGS_only-info      := -DUMM_INFO
 LIBT_FLAGS_only-integrity := -DUMM_INTEGRITY_CHECK
 LIBT_FLAGS_only-poison    := -DUMM_POISON_CHECK
+# The size build: -Os (after CFLAGS' -O2, so it wins) compiles the
+# allocator's __OPTIMIZE_SIZE__ paths, which must place every block where
+# the -O2 build does: test_digest compares the two.
+LIBT_FLAGS_os             := -Os
+LIBT_FLAGS_os-m32         := -Os -m32
+LIBT_FLAGS_os-instr       := -Os -DUMM_INSTRUMENT
+LIBT_FLAGS_os-first       := -Os -DUMM_FIRST_FIT
 
 LIBT_SRCS := tests/lib/tcheck.c tests/lib/heapwalk.c tests/lib/port_extern.c
 
@@ -43,6 +50,15 @@ LIBT_BINS += $(BUILD)/tests/lib/$(1)/test_detect
 endef
 $(foreach v,$(LIBT_DETECT_VARIANTS),$(eval $(call LIBT_DETECT,$(v))))
 
+# Same placement at -O2 and -Os: each pair's digests of a seeded run must match.
+LIBT_DIGEST_PAIRS := best:os m32:os-m32 instr:os-instr first:os-first
+define LIBT_DIGEST
+$(BUILD)/tests/lib/$(1)/test_digest: $$(patsubst %.c,$(BUILD)/tests/lib/$(1)/%.o,$$(LIB_SRCS) tests/lib/test_digest.c)
+	$$(Q)$$(CC) $(LIBT_FLAGS_$(1)) $$(LDFLAGS) $$^ -o $$@
+LIBT_BINS += $(BUILD)/tests/lib/$(1)/test_digest
+endef
+$(foreach v,$(sort $(subst :, ,$(LIBT_DIGEST_PAIRS))),$(eval $(call LIBT_DIGEST,$(v))))
+
 TEST_SUITES += lib
 .PHONY: test-lib
 # Every variant runs even after a failure; run-tests.sh sums the lines.
@@ -51,7 +67,15 @@ test-lib: $(LIBT_BINS)
 	    $(BUILD)/tests/lib/$$v/test_lib || rc=1; \
 	    UMM_STRESS_OPS=$$(case $$v in asan*) echo 4000;; instr-every) echo 3000;; *) echo 20000;; esac) $(BUILD)/tests/lib/$$v/test_stress || rc=1; \
 	    if [ -x $(BUILD)/tests/lib/$$v/test_detect ]; then $(BUILD)/tests/lib/$$v/test_detect || rc=1; fi; \
-	done; $(BUILD)/tests/lib/bind/test_bind || rc=1; exit $$rc
+	done; $(BUILD)/tests/lib/bind/test_bind || rc=1; \
+	pass=0; fail=0; for pair in $(LIBT_DIGEST_PAIRS); do \
+	    a=$${pair%%:*}; b=$${pair#*:}; \
+	    if $(BUILD)/tests/lib/$$a/test_digest > $(BUILD)/tests/lib/$$a/digest.txt && \
+	       $(BUILD)/tests/lib/$$b/test_digest > $(BUILD)/tests/lib/$$b/digest.txt && \
+	       diff $(BUILD)/tests/lib/$$a/digest.txt $(BUILD)/tests/lib/$$b/digest.txt; then \
+	        echo "PASS digest $$a = $$b"; pass=$$((pass + 1)); \
+	    else echo "FAIL digest $$a = $$b: placement differs"; fail=$$((fail + 1)); rc=1; fi; \
+	done; echo "digest: $$pass passed, $$fail failed"; exit $$rc
 
 # The stdlib bindings: the test program's malloc family is ours.
 LIBT_BIND_FLAGS := -DUMM_BIND_STDLIB -DUMM_DEFAULT_HEAP_BYTES=262144
