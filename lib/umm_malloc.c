@@ -160,17 +160,30 @@ UMM_HOT void block_trim(const struct umm_h *restrict h, uint32_t b, uint32_t uni
     instr_fill_span(h, tail, tail, freed_end + (merged ? umm_min_units(h) : 0u));
 }
 
-/* Marks free block `b` (`have` units, already off its list and out of the
- * counters) used and trims it to `units`. */
-UMM_HOT uint32_t block_take(const struct umm_h *restrict h, uint32_t b, uint32_t have, uint32_t units)
+/*
+ * Marks free block `b` (`have` units, already off its list and out of the
+ * counters) used and trims it to `units`; returns the used block.  What is
+ * left, when it can stand as a block of its own, stays free above it, or
+ * below it with `top`.
+ */
+UMM_HOT uint32_t block_take(const struct umm_h *restrict h, uint32_t b, uint32_t have, uint32_t units, int top)
 {
-    if (have - units >= umm_min_units(h)) {
-        uint32_t tail = b + units;
-        blk_set(h, b, BLK_NEXT, tail);
-        block_link(h, tail, have - units, b, umm_free_flag(h));
-        freelist_insert(h, tail, have - units);
-    } else
+    uint32_t rest = have - units;
+    if (rest < umm_min_units(h)) {
         blk_set(h, b, BLK_NEXT, b + have);
+        return b;
+    }
+    if (top) {
+        uint32_t used = b + rest;
+        blk_set(h, b, BLK_NEXT, used | umm_free_flag(h));
+        block_link(h, used, units, b, 0);
+        freelist_insert(h, b, rest);
+        return used;
+    }
+    uint32_t tail = b + units;
+    blk_set(h, b, BLK_NEXT, tail);
+    block_link(h, tail, rest, b, umm_free_flag(h));
+    freelist_insert(h, tail, rest);
     return b;
 }
 
@@ -254,8 +267,15 @@ UMM_HOT uint32_t fit_unlink_core(const struct umm_h *restrict h, uint32_t units,
     return 0;
 }
 
-/* Block of at least `units`, taken and trimmed; 0 when none fits. */
-UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units)
+/*
+ * Block of at least `units`, taken and trimmed; 0 when none fits.  With
+ * `top` (a large malloc, UMM_TOP_BYTES) the block is the top of the free
+ * block found instead of its bottom: large and small blocks then gather at
+ * opposite ends of the free space, and freeing a large block more often
+ * leaves a hole that fits the next large one rather than one that small
+ * blocks placed since have split.
+ */
+UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units, int top)
 {
 #if !defined(__OPTIMIZE_SIZE__)
     /*
@@ -283,7 +303,7 @@ UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units
     if (!b)
         return 0;
     instr_free_removed(h, have);
-    return block_take(h, b, have, units);
+    return block_take(h, b, have, units, top);
 }
 
 /*
@@ -294,13 +314,21 @@ UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units
  * and prefix included, stay below 2^32.
  */
 #define UMM_REQUEST_MAX 0xFFFFFF00u
+#if UMM_TOP_BYTES < 1 || UMM_TOP_BYTES > UMM_REQUEST_MAX
+#error "UMM_TOP_BYTES must be between 1 and UMM_REQUEST_MAX"
+#endif
+/* Units for a request of `size` bytes, no more than UMM_REQUEST_MAX. */
+UMM_HOT uint32_t units_for_small_size(const struct umm_h *restrict h, size_t size)
+{
+    size_t bytes = size + umm_hdr_bytes(h) + umm_prefix(h) + umm_suffix(h);
+    uint32_t units = (uint32_t)((bytes + 7u) >> 3);
+    return units < umm_min_units(h) ? umm_min_units(h) : units;
+}
 UMM_HOT uint32_t units_for_size(const struct umm_h *restrict h, size_t size)
 {
     if (size > UMM_REQUEST_MAX)
         return 0;
-    size_t bytes = size + umm_hdr_bytes(h) + umm_prefix(h) + umm_suffix(h);
-    uint32_t units = (uint32_t)((bytes + 7u) >> 3);
-    return units < umm_min_units(h) ? umm_min_units(h) : units;
+    return units_for_small_size(h, size);
 }
 
 /* Frees used block `b`, merging with free neighbours. */
@@ -551,10 +579,16 @@ UMM_HOT int heap_ready_core(umm_heap *heap, struct umm_h *h)
 
 UMM_HOT void *malloc_core(const struct umm_h *restrict h, size_t size, uintptr_t owner)
 {
-    if (size == 0)
-        return NULL;
-    uint32_t units = units_for_size(h, size);
-    uint32_t b = units ? alloc_units_core(h, units) : 0;
+    uint32_t b;
+    /* One compare sets the rare sizes aside: 0 (wraps), large, too large. */
+    if (__builtin_expect(size - 1u < UMM_TOP_BYTES - 1u, 1))
+        b = alloc_units_core(h, units_for_small_size(h, size), 0);
+    else {
+        if (size == 0)
+            return NULL;
+        uint32_t units = units_for_size(h, size);
+        b = units ? alloc_units_core(h, units, 1) : 0;
+    }
     if (!b) {
         instr_oom(h);
         return NULL;
@@ -599,15 +633,28 @@ UMM_HOT void *realloc_core(const struct umm_h *restrict h, void *ptr, size_t siz
     }
     if (!instr_resize_begin(h, b))
         return NULL;
-    size_t keep = instr_kept_bytes(h, b, size);
     uint32_t have = blk_units(h, b);
+    uint32_t next = b + have;
+    uint32_t next_units;
+    uint32_t prev;
     if (units <= have) {
+        /*
+         * A block that shrinks above a free predecessor slides down into
+         * it when the predecessor, the part given up and a free successor
+         * add up to UMM_SLIDE_BYTES or more: one hole that large above the
+         * block, instead of two around it, is worth the copy.
+         */
+        prev = blk_get(h, b, BLK_PREV);
+        if (__builtin_expect(blk_is_free(h, prev), 0)) {
+            next_units = blk_is_free(h, next) ? blk_units(h, next) : 0;
+            if (next + next_units - prev - units >= (UMM_SLIDE_BYTES >> 3))
+                goto slide;
+        }
         block_trim(h, b, units);
         instr_resized(h, b, size);
         return ptr;
     }
-    uint32_t next = b + have;
-    uint32_t next_units = blk_is_free(h, next) ? blk_units(h, next) : 0;
+    next_units = blk_is_free(h, next) ? blk_units(h, next) : 0;
     if (have + next_units >= units) {
         freelist_remove(h, next, next_units);
         blk_set(h, b, BLK_NEXT, next + next_units);
@@ -617,28 +664,35 @@ UMM_HOT void *realloc_core(const struct umm_h *restrict h, void *ptr, size_t siz
         return ptr;
     }
     /* Sliding down into a free predecessor avoids leaving a hole there. */
-    uint32_t prev = blk_get(h, b, BLK_PREV);
-    if (blk_is_free(h, prev) && (b - prev) + have + next_units >= units) {
-        uint32_t end = next + next_units;
-        freelist_remove(h, prev, b - prev);
-        if (next_units)
-            freelist_remove(h, next, next_units);
-        memmove(blk_data(h, prev), blk_data(h, b), umm_prefix(h) + keep);
-        blk_set(h, prev, BLK_NEXT, end);
-        blk_set(h, end, BLK_PREV, prev);
-        block_trim(h, prev, units);
-        instr_resized(h, prev, size);
-        return user_ptr(h, prev);
+    prev = blk_get(h, b, BLK_PREV);
+    if (!blk_is_free(h, prev) || (b - prev) + have + next_units < units) {
+        /*
+         * A new block, from the bottom of a free block whatever its size:
+         * a block that grew may grow again, into what is left above it.
+         */
+        size_t keep = instr_kept_bytes(h, b, size);
+        uint32_t fresh = alloc_units_core(h, units, 0);
+        if (!fresh) {
+            instr_oom(h);
+            return NULL;
+        }
+        memcpy(blk_data(h, fresh), blk_data(h, b), umm_prefix(h) + keep);
+        instr_resized(h, fresh, size);
+        block_free_core(h, b);
+        return user_ptr(h, fresh);
     }
-    uint32_t fresh = alloc_units_core(h, units);
-    if (!fresh) {
-        instr_oom(h);
-        return NULL;
-    }
-    memcpy(blk_data(h, fresh), blk_data(h, b), umm_prefix(h) + keep);
-    instr_resized(h, fresh, size);
-    block_free_core(h, b);
-    return user_ptr(h, fresh);
+slide:;
+    size_t keep = instr_kept_bytes(h, b, size);
+    uint32_t end = next + next_units;
+    freelist_remove(h, prev, b - prev);
+    if (next_units)
+        freelist_remove(h, next, next_units);
+    memmove(blk_data(h, prev), blk_data(h, b), umm_prefix(h) + keep);
+    blk_set(h, prev, BLK_NEXT, end);
+    blk_set(h, end, BLK_PREV, prev);
+    block_trim(h, prev, units);
+    instr_resized(h, prev, size);
+    return user_ptr(h, prev);
 }
 
 UMM_HOT void *memalign_core(const struct umm_h *restrict h, size_t align, size_t size, uintptr_t owner)
@@ -675,7 +729,7 @@ UMM_HOT void *memalign_core(const struct umm_h *restrict h, size_t align, size_t
         instr_fill_free(h, b);
         b += gap;
     }
-    block_take(h, b, end - b, units);
+    block_take(h, b, end - b, units, 0);
     instr_allocated(h, b, size, owner, UMM_NEW_FILL_BYTE);
     return user_ptr(h, b);
 }
