@@ -5,6 +5,12 @@
  *   UMM_BEST_FIT / UMM_FIRST_FIT   fit policy (default best fit, see below)
  *   UMM_FIT_SCAN_LIMIT             free blocks best fit examines in the
  *                                  request's own size class (default 8)
+ *   UMM_TOP_BYTES                  malloc/calloc requests this large are
+ *                                  cut from the top of a free block
+ *                                  (default 2048)
+ *   UMM_SLIDE_BYTES                realloc slides a shrinking block down
+ *                                  into a free predecessor when that makes
+ *                                  a hole this large (default 1152)
  *   UMM_INIT_IF_UNINITIALIZED      1 (default): the first call on a heap
  *                                  whose handle names a region initialises it
  *   UMM_HANG_IF_UNINITIALIZED      a call on an uninitialised heap spins
@@ -40,6 +46,21 @@
  */
 #ifndef UMM_FIT_SCAN_LIMIT
 #define UMM_FIT_SCAN_LIMIT 8
+#endif
+
+/*
+ * Placement against fragmentation (umm_malloc.c): a malloc or calloc of at
+ * least UMM_TOP_BYTES takes the top of the free block it is cut from, a
+ * smaller one its bottom; a realloc that shrinks a block above a free
+ * predecessor moves it down when that joins at least UMM_SLIDE_BYTES of
+ * free space into one hole.  Both are tuned on bench/traces; any value
+ * keeps every operation bounded.
+ */
+#ifndef UMM_TOP_BYTES
+#define UMM_TOP_BYTES 2048u
+#endif
+#ifndef UMM_SLIDE_BYTES
+#define UMM_SLIDE_BYTES 1152u
 #endif
 
 #ifndef UMM_FILL_CHECK_WINDOW

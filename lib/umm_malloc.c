@@ -202,13 +202,21 @@ UMM_HOT unsigned class_find_nonempty(const struct umm_h *restrict h, unsigned c)
  * and prefix included, stay below 2^32.
  */
 #define UMM_REQUEST_MAX 0xFFFFFF00u
+#if UMM_TOP_BYTES < 1 || UMM_TOP_BYTES > UMM_REQUEST_MAX
+#error "UMM_TOP_BYTES must be between 1 and UMM_REQUEST_MAX"
+#endif
+/* Units for a request of `size` bytes, no more than UMM_REQUEST_MAX. */
+UMM_HOT uint32_t units_for_small_size(const struct umm_h *restrict h, size_t size)
+{
+    size_t bytes = size + umm_hdr_bytes(h) + umm_prefix(h) + umm_suffix(h);
+    uint32_t units = (uint32_t)((bytes + 7u) >> 3);
+    return units < umm_min_units(h) ? umm_min_units(h) : units;
+}
 UMM_HOT UMM_SIZE_NOINLINE uint32_t units_for_size(const struct umm_h *restrict h, size_t size)
 {
     if (size > UMM_REQUEST_MAX)
         return 0;
-    size_t bytes = size + umm_hdr_bytes(h) + umm_prefix(h) + umm_suffix(h);
-    uint32_t units = (uint32_t)((bytes + 7u) >> 3);
-    return units < umm_min_units(h) ? umm_min_units(h) : units;
+    return units_for_small_size(h, size);
 }
 
 #if defined(__OPTIMIZE_SIZE__)
@@ -348,7 +356,7 @@ UMM_HOT uint32_t fit_unlink_core(const struct umm_h *restrict h, uint32_t units,
  * of two, 8 or more); 0 when none is free.  The free block found is taken
  * whole, then split: a gap in front (memalign) freed, the rest trimmed.
  */
-static uint32_t alloc_block(const struct umm_h *restrict h, uint32_t units, size_t align)
+static uint32_t alloc_block(const struct umm_h *restrict h, uint32_t units, size_t align, int top)
 {
     /* A lead-in gap must be able to stand as a free block: at worst one
      * alignment step short of a whole one, plus a step when blocks are wider
@@ -364,9 +372,13 @@ static uint32_t alloc_block(const struct umm_h *restrict h, uint32_t units, size
     if (gap && gap < umm_min_units(h))
         gap += step;
     uint32_t at = b + gap;
+    /* With `top` (malloc_core's UMM_TOP_BYTES), the used part is the top
+     * of the block and the rest is freed below it. */
+    if (top && end - at - units >= umm_min_units(h))
+        at = end - units;
     blk_link(h, at, end, 0);
-    if (gap)
-        block_release(h, b, at, blk_get(h, b, BLK_PREV), 1);
+    if (at != b)
+        block_release(h, b, at, blk_get(h, b, BLK_PREV), gap != 0);
     block_split(h, at, units, end, 0);
     return at;
 }
@@ -430,17 +442,30 @@ UMM_HOT void block_trim(const struct umm_h *restrict h, uint32_t b, uint32_t uni
     instr_fill_span(h, tail, tail, freed_end + (merged ? umm_min_units(h) : 0u));
 }
 
-/* Marks free block `b` (`have` units, already off its list and out of the
- * counters) used and trims it to `units`. */
-UMM_HOT uint32_t block_take(const struct umm_h *restrict h, uint32_t b, uint32_t have, uint32_t units)
+/*
+ * Marks free block `b` (`have` units, already off its list and out of the
+ * counters) used and trims it to `units`; returns the used block.  What is
+ * left, when it can stand as a block of its own, stays free above it, or
+ * below it with `top`.
+ */
+UMM_HOT uint32_t block_take(const struct umm_h *restrict h, uint32_t b, uint32_t have, uint32_t units, int top)
 {
-    if (have - units >= umm_min_units(h)) {
-        uint32_t tail = b + units;
-        blk_set(h, b, BLK_NEXT, tail);
-        block_link(h, tail, have - units, b, umm_free_flag(h));
-        freelist_insert(h, tail, have - units);
-    } else
+    uint32_t rest = have - units;
+    if (rest < umm_min_units(h)) {
         blk_set(h, b, BLK_NEXT, b + have);
+        return b;
+    }
+    if (top) {
+        uint32_t used = b + rest;
+        blk_set(h, b, BLK_NEXT, used | umm_free_flag(h));
+        block_link(h, used, units, b, 0);
+        freelist_insert(h, b, rest);
+        return used;
+    }
+    uint32_t tail = b + units;
+    blk_set(h, b, BLK_NEXT, tail);
+    block_link(h, tail, rest, b, umm_free_flag(h));
+    freelist_insert(h, tail, rest);
     return b;
 }
 
@@ -533,8 +558,15 @@ UMM_HOT uint32_t fit_unlink_core(const struct umm_h *restrict h, uint32_t units,
 #endif
 
 #if !defined(__OPTIMIZE_SIZE__)
-/* Block of at least `units`, taken and trimmed; 0 when none fits. */
-UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units)
+/*
+ * Block of at least `units`, taken and trimmed; 0 when none fits.  With
+ * `top` (a large malloc, UMM_TOP_BYTES) the block is the top of the free
+ * block found instead of its bottom: large and small blocks then gather at
+ * opposite ends of the free space, and freeing a large block more often
+ * leaves a hole that fits the next large one rather than one that small
+ * blocks placed since have split.
+ */
+UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units, int top)
 {
     /*
      * The common case without the class search: an exact class that is not
@@ -560,7 +592,7 @@ UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units
     if (!b)
         return 0;
     instr_free_removed(h, have);
-    return block_take(h, b, have, units);
+    return block_take(h, b, have, units, top);
 }
 #endif
 
@@ -825,7 +857,7 @@ static void *alloc_core(const struct umm_h *restrict h, size_t align, size_t siz
     if (size == 0 || align >= ((size_t)h->ctl->unit_count << 3))
         return NULL;
     uint32_t units = units_for_size(h, size);
-    uint32_t b = units ? alloc_block(h, units, align) : 0;
+    uint32_t b = units ? alloc_block(h, units, align, align == 8u && size >= UMM_TOP_BYTES) : 0;
     if (!b) {
         instr_oom(h);
         return NULL;
@@ -836,10 +868,16 @@ static void *alloc_core(const struct umm_h *restrict h, size_t align, size_t siz
 #else
 UMM_HOT void *malloc_core(const struct umm_h *restrict h, size_t size, uintptr_t owner)
 {
-    if (size == 0)
-        return NULL;
-    uint32_t units = units_for_size(h, size);
-    uint32_t b = units ? alloc_units_core(h, units) : 0;
+    uint32_t b;
+    /* One compare sets the rare sizes aside: 0 (wraps), large, too large. */
+    if (__builtin_expect(size - 1u < UMM_TOP_BYTES - 1u, 1))
+        b = alloc_units_core(h, units_for_small_size(h, size), 0);
+    else {
+        if (size == 0)
+            return NULL;
+        uint32_t units = units_for_size(h, size);
+        b = units ? alloc_units_core(h, units, 1) : 0;
+    }
     if (!b) {
         instr_oom(h);
         return NULL;
@@ -883,34 +921,42 @@ static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size,
         return NULL;
     size_t keep = instr_kept_bytes(h, b, size);
     uint32_t have = end - b;
-    if (units > have) {
-        /* Grow into a free successor, else slide down into a free
-         * predecessor (and the successor), else move. */
-        uint32_t next_units = free_units_of(h, end);
-        if (units > have + next_units) {
-            uint32_t prev = blk_get(h, b, BLK_PREV);
-            uint32_t prev_units = free_units_of(h, prev);
-            uint32_t to = prev;
-            int slide = prev_units && prev_units + have + next_units >= units;
-            if (slide)
-                freelist_remove(h, prev, prev_units);
-            else if (!(to = alloc_block(h, units, 8u))) {
-                instr_oom(h);
-                return NULL;
-            }
-            memmove(blk_data(h, to), blk_data(h, b), umm_prefix(h) + keep);
-            if (!slide) {
-                instr_resized(h, to, size);
-                block_release(h, b, end, prev, 1);
-                return user_ptr(h, to);
-            }
-            b = prev;
+    uint32_t next_units = free_units_of(h, end);
+    uint32_t prev = blk_get(h, b, BLK_PREV);
+    uint32_t prev_units = free_units_of(h, prev);
+    /*
+     * Grow into a free successor, else slide down into a free predecessor
+     * (and the successor), else move.  A shrinking block slides down too
+     * when that makes one hole of UMM_SLIDE_BYTES or more (see the speed
+     * build's realloc_core).
+     */
+    int grow = units > have;
+    if (!grow || units > have + next_units) {
+        uint32_t to = prev;
+        int slide = prev_units && (grow ? prev_units + have + next_units >= units
+                                        : end + next_units - prev - units >= (UMM_SLIDE_BYTES >> 3));
+        if (slide)
+            freelist_remove(h, prev, prev_units);
+        else if (grow && !(to = alloc_block(h, units, 8u, 0))) {
+            instr_oom(h);
+            return NULL;
         }
-        if (next_units)
-            freelist_remove(h, end, next_units);
-        end += next_units;
-        blk_link(h, b, end, 0);
+        if (slide || grow)
+            memmove(blk_data(h, to), blk_data(h, b), umm_prefix(h) + keep);
+        if (grow && !slide) {
+            instr_resized(h, to, size);
+            block_release(h, b, end, prev, 1);
+            return user_ptr(h, to);
+        }
+        if (slide)
+            b = prev;
+        else
+            next_units = 0; /* a shrink in place: the split below merges */
     }
+    if (next_units)
+        freelist_remove(h, end, next_units);
+    end += next_units;
+    blk_link(h, b, end, 0);
     block_split(h, b, units, end, 1);
     instr_resized(h, b, size);
     return user_ptr(h, b);
@@ -944,15 +990,28 @@ UMM_HOT void *realloc_core(const struct umm_h *restrict h, void *ptr, size_t siz
     }
     if (!instr_resize_begin(h, b))
         return NULL;
-    size_t keep = instr_kept_bytes(h, b, size);
     uint32_t have = blk_units(h, b);
+    uint32_t next = b + have;
+    uint32_t next_units;
+    uint32_t prev;
     if (units <= have) {
+        /*
+         * A block that shrinks above a free predecessor slides down into
+         * it when the predecessor, the part given up and a free successor
+         * add up to UMM_SLIDE_BYTES or more: one hole that large above the
+         * block, instead of two around it, is worth the copy.
+         */
+        prev = blk_get(h, b, BLK_PREV);
+        if (__builtin_expect(blk_is_free(h, prev), 0)) {
+            next_units = blk_is_free(h, next) ? blk_units(h, next) : 0;
+            if (next + next_units - prev - units >= (UMM_SLIDE_BYTES >> 3))
+                goto slide;
+        }
         block_trim(h, b, units);
         instr_resized(h, b, size);
         return ptr;
     }
-    uint32_t next = b + have;
-    uint32_t next_units = blk_is_free(h, next) ? blk_units(h, next) : 0;
+    next_units = blk_is_free(h, next) ? blk_units(h, next) : 0;
     if (have + next_units >= units) {
         freelist_remove(h, next, next_units);
         blk_set(h, b, BLK_NEXT, next + next_units);
@@ -962,28 +1021,35 @@ UMM_HOT void *realloc_core(const struct umm_h *restrict h, void *ptr, size_t siz
         return ptr;
     }
     /* Sliding down into a free predecessor avoids leaving a hole there. */
-    uint32_t prev = blk_get(h, b, BLK_PREV);
-    if (blk_is_free(h, prev) && (b - prev) + have + next_units >= units) {
-        uint32_t end = next + next_units;
-        freelist_remove(h, prev, b - prev);
-        if (next_units)
-            freelist_remove(h, next, next_units);
-        memmove(blk_data(h, prev), blk_data(h, b), umm_prefix(h) + keep);
-        blk_set(h, prev, BLK_NEXT, end);
-        blk_set(h, end, BLK_PREV, prev);
-        block_trim(h, prev, units);
-        instr_resized(h, prev, size);
-        return user_ptr(h, prev);
+    prev = blk_get(h, b, BLK_PREV);
+    if (!blk_is_free(h, prev) || (b - prev) + have + next_units < units) {
+        /*
+         * A new block, from the bottom of a free block whatever its size:
+         * a block that grew may grow again, into what is left above it.
+         */
+        size_t keep = instr_kept_bytes(h, b, size);
+        uint32_t fresh = alloc_units_core(h, units, 0);
+        if (!fresh) {
+            instr_oom(h);
+            return NULL;
+        }
+        memcpy(blk_data(h, fresh), blk_data(h, b), umm_prefix(h) + keep);
+        instr_resized(h, fresh, size);
+        block_free_core(h, b);
+        return user_ptr(h, fresh);
     }
-    uint32_t fresh = alloc_units_core(h, units);
-    if (!fresh) {
-        instr_oom(h);
-        return NULL;
-    }
-    memcpy(blk_data(h, fresh), blk_data(h, b), umm_prefix(h) + keep);
-    instr_resized(h, fresh, size);
-    block_free_core(h, b);
-    return user_ptr(h, fresh);
+slide:;
+    size_t keep = instr_kept_bytes(h, b, size);
+    uint32_t end = next + next_units;
+    freelist_remove(h, prev, b - prev);
+    if (next_units)
+        freelist_remove(h, next, next_units);
+    memmove(blk_data(h, prev), blk_data(h, b), umm_prefix(h) + keep);
+    blk_set(h, prev, BLK_NEXT, end);
+    blk_set(h, end, BLK_PREV, prev);
+    block_trim(h, prev, units);
+    instr_resized(h, prev, size);
+    return user_ptr(h, prev);
 }
 
 UMM_HOT void *memalign_core(const struct umm_h *restrict h, size_t align, size_t size, uintptr_t owner)
@@ -1020,7 +1086,7 @@ UMM_HOT void *memalign_core(const struct umm_h *restrict h, size_t align, size_t
         instr_fill_free(h, b);
         b += gap;
     }
-    block_take(h, b, end - b, units);
+    block_take(h, b, end - b, units, 0);
     instr_allocated(h, b, size, owner, UMM_NEW_FILL_BYTE);
     return user_ptr(h, b);
 }

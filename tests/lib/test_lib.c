@@ -10,6 +10,7 @@
 
 #include "heapwalk.h"
 #include "tcheck.h"
+#include "umm_config.h"
 #include "umm_format.h"
 #include "umm_malloc.h"
 
@@ -159,6 +160,64 @@ static void test_realloc_slides_into_free_predecessor(void)
     struct hw_summary sum;
     const char *why = hw_check(heap.ctl, &sum);
     EXPECT(!why, "%s", why);
+}
+
+static void test_large_malloc_takes_top(void)
+{
+    fresh_heap(16384);
+    uint32_t n = unit_count(&heap);
+    uint32_t us = units_for(&heap, UMM_TOP_BYTES - 1), ul = units_for(&heap, UMM_TOP_BYTES);
+    char *small = umm_multi_malloc(&heap, UMM_TOP_BYTES - 1);
+    char *large = umm_multi_malloc(&heap, UMM_TOP_BYTES);
+    REQUIRE(small && large, "allocations");
+    /* Below the threshold from the bottom of the free block, at it from the top. */
+    uint32_t L = n - 1 - ul;
+    TABLE({0, 1, 0}, {1, 1 + us, 0}, {1 + us, L, 1}, {L, n - 1, 0}, {n - 1, 0, 0});
+    char *calloced = umm_multi_calloc(&heap, 2, UMM_TOP_BYTES / 2);
+    REQUIRE(calloced, "calloc");
+    EXPECT(calloced < large && calloced > small, "calloc of the same size from the top too");
+    TABLE({0, 1, 0}, {1, 1 + us, 0}, {1 + us, L - ul, 1}, {L - ul, L, 0}, {L, n - 1, 0}, {n - 1, 0, 0});
+    umm_multi_free(&heap, calloced);
+    umm_multi_free(&heap, large);
+    umm_multi_free(&heap, small);
+    TABLE({0, 1, 0}, {1, n - 1, 1}, {n - 1, 0, 0});
+}
+
+static void test_realloc_shrink_slides_down(void)
+{
+    /* Blocks of a units then b units, a freed: b shrinks to `keep_units`. */
+    fresh_heap(16384);
+    uint32_t slide = UMM_SLIDE_BYTES / 8;
+    size_t a_bytes = UMM_SLIDE_BYTES / 2, b_bytes = UMM_SLIDE_BYTES;
+    uint32_t ua = units_for(&heap, a_bytes), ub = units_for(&heap, b_bytes), uw = units_for(&heap, 8);
+    char *a = umm_multi_malloc(&heap, a_bytes);
+    char *b = umm_multi_malloc(&heap, b_bytes);
+    char *wall = umm_multi_malloc(&heap, 8);
+    REQUIRE(a && b && wall, "allocations");
+    memset(b, 'b', b_bytes);
+    umm_multi_free(&heap, a);
+    /* The hole below and what is given up stay short of UMM_SLIDE_BYTES: in place. */
+    size_t stay = b_bytes;
+    while (ua + ub - units_for(&heap, stay - 8) < slide)
+        stay -= 8;
+    char *p = umm_multi_realloc(&heap, b, stay);
+    EXPECT(p == b, "a small gain shrinks in place: %p vs %p", p, b);
+    uint32_t W = 1 + ua + ub;
+    uint32_t us = units_for(&heap, stay);
+    TABLE({0, 1, 0}, {1, 1 + ua, 1}, {1 + ua, 1 + ua + us, 0}, {1 + ua + us, W, 1}, {W, W + uw, 0},
+          {W + uw, unit_count(&heap) - 1, 1}, {unit_count(&heap) - 1, 0, 0});
+    /* Enough given up: the block moves down and the holes become one. */
+    size_t keep = stay - 8;
+    uint32_t uk = units_for(&heap, keep);
+    REQUIRE(ua + ub - uk >= slide, "test sizes reach the threshold");
+    p = umm_multi_realloc(&heap, p, keep);
+    EXPECT(p == a, "slid into the free predecessor: %p vs %p", p, a);
+    int same = 1;
+    for (size_t i = 0; i < keep; i++)
+        same &= p[i] == 'b';
+    EXPECT(same, "contents moved intact");
+    TABLE({0, 1, 0}, {1, 1 + uk, 0}, {1 + uk, W, 1}, {W, W + uw, 0}, {W + uw, unit_count(&heap) - 1, 1},
+          {unit_count(&heap) - 1, 0, 0});
 }
 
 static void test_malloc_zero_and_free_null(void)
@@ -443,6 +502,8 @@ int main(int argc, char **argv)
         {"exact class reuse", test_exact_class_reuse},
         {"realloc in place table", test_realloc_in_place_table},
         {"realloc slides into free predecessor", test_realloc_slides_into_free_predecessor},
+        {"large malloc takes the top", test_large_malloc_takes_top},
+        {"realloc shrink slides down", test_realloc_shrink_slides_down},
         {"malloc(0) and free(NULL)", test_malloc_zero_and_free_null},
         {"alignment of every pointer", test_alignment_of_every_pointer},
         {"memalign", test_memalign},
