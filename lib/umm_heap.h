@@ -17,6 +17,17 @@
  * user's types and ours cannot alias. */
 typedef uint16_t __attribute__((may_alias)) umm_u16a;
 typedef uint32_t __attribute__((may_alias)) umm_u32a;
+/*
+ * Block indices, unit counts and classes in the allocator's arithmetic.
+ * Speed builds make them as wide as a pointer, so that 64-bit hosts index
+ * memory without zero-extending them first; -Os builds keep 32 bits (the
+ * same on 32-bit targets).  The heap stores them as 16 or 32 bits.
+ */
+#if defined(__OPTIMIZE_SIZE__)
+typedef uint32_t umm_idx;
+#else
+typedef size_t umm_idx;
+#endif
 
 /* The fixed part of the control block, FORMAT.md section 2. */
 struct umm_ctl {
@@ -106,7 +117,7 @@ struct umm_h {
     uint8_t *bins;       /* class heads, index_bytes each */
     unsigned wide;
 #if defined(__OPTIMIZE_SIZE__)
-    uint32_t flag;       /* umm_free_flag: one load instead of a shift at each use */
+    umm_idx flag;       /* umm_free_flag: one load instead of a shift at each use */
     int bin0;            /* class 0's list head as a field of block 0 (negative) */
     uint8_t *data;       /* unit 0's data area: blk_data without the header size */
 #endif
@@ -114,12 +125,12 @@ struct umm_h {
 
 /* The free flag is the top bit of `next`: bit 15 narrow, bit 31 wide. */
 #if defined(__OPTIMIZE_SIZE__)
-UMM_INLINE uint32_t umm_free_flag(const struct umm_h *restrict h) { return h->flag; }
+UMM_INLINE umm_idx umm_free_flag(const struct umm_h *restrict h) { return h->flag; }
 #else
-UMM_INLINE uint32_t umm_free_flag(const struct umm_h *restrict h) { return 0x8000u << (h->wide << 4); }
+UMM_INLINE umm_idx umm_free_flag(const struct umm_h *restrict h) { return 0x8000u << (h->wide << 4); }
 #endif
 /* The smallest block holds a header and two free-list links. */
-UMM_INLINE uint32_t umm_min_units(const struct umm_h *restrict h) { return 1u + h->wide; }
+UMM_INLINE umm_idx umm_min_units(const struct umm_h *restrict h) { return 1u + h->wide; }
 
 /*
  * Hot helpers are folded into each public entry point when optimising for
@@ -204,7 +215,7 @@ typedef int umm_field;
 #else
 typedef unsigned umm_field;
 #endif
-UMM_INLINE uint32_t blk_get(const struct umm_h *restrict h, uint32_t b, umm_field f)
+UMM_INLINE umm_idx blk_get(const struct umm_h *restrict h, umm_idx b, umm_field f)
 {
     uint8_t *p = h->blocks + ((size_t)b << 3);
     if (h->wide)
@@ -212,11 +223,11 @@ UMM_INLINE uint32_t blk_get(const struct umm_h *restrict h, uint32_t b, umm_fiel
     return ((umm_u16a *)(void *)p)[f];
 }
 
-UMM_INLINE void blk_set(const struct umm_h *restrict h, uint32_t b, umm_field f, uint32_t v)
+UMM_INLINE void blk_set(const struct umm_h *restrict h, umm_idx b, umm_field f, umm_idx v)
 {
     uint8_t *p = h->blocks + ((size_t)b << 3);
     if (h->wide)
-        ((umm_u32a *)(void *)p)[f] = v;
+        ((umm_u32a *)(void *)p)[f] = (uint32_t)v;
     else
         ((umm_u16a *)(void *)p)[f] = (uint16_t)v;
 }
@@ -226,19 +237,19 @@ UMM_INLINE void blk_set(const struct umm_h *restrict h, uint32_t b, umm_field f,
 #define BLK_NFREE 2u
 #define BLK_PFREE 3u
 
-UMM_INLINE uint32_t blk_next(const struct umm_h *restrict h, uint32_t b)
+UMM_INLINE umm_idx blk_next(const struct umm_h *restrict h, umm_idx b)
 {
     return blk_get(h, b, BLK_NEXT) & ~umm_free_flag(h);
 }
-UMM_INLINE int blk_is_free(const struct umm_h *restrict h, uint32_t b)
+UMM_INLINE int blk_is_free(const struct umm_h *restrict h, umm_idx b)
 {
     return (blk_get(h, b, BLK_NEXT) & umm_free_flag(h)) != 0;
 }
-UMM_INLINE uint32_t blk_units(const struct umm_h *restrict h, uint32_t b)
+UMM_INLINE umm_idx blk_units(const struct umm_h *restrict h, umm_idx b)
 {
     return blk_next(h, b) - b;
 }
-UMM_INLINE uint8_t *blk_data(const struct umm_h *restrict h, uint32_t b)
+UMM_INLINE uint8_t *blk_data(const struct umm_h *restrict h, umm_idx b)
 {
 #if defined(__OPTIMIZE_SIZE__)
     return h->data + ((size_t)b << 3);
@@ -248,21 +259,21 @@ UMM_INLINE uint8_t *blk_data(const struct umm_h *restrict h, uint32_t b)
 }
 
 #if defined(__OPTIMIZE_SIZE__)
-UMM_INLINE uint32_t bin_get(const struct umm_h *restrict h, unsigned c)
+UMM_INLINE umm_idx bin_get(const struct umm_h *restrict h, umm_idx c)
 {
     return blk_get(h, 0, h->bin0 + (int)c);
 }
 #else
-UMM_INLINE uint32_t bin_get(const struct umm_h *restrict h, unsigned c)
+UMM_INLINE umm_idx bin_get(const struct umm_h *restrict h, umm_idx c)
 {
     if (h->wide)
         return ((umm_u32a *)(void *)h->bins)[c];
     return ((umm_u16a *)(void *)h->bins)[c];
 }
-UMM_INLINE void bin_set(const struct umm_h *restrict h, unsigned c, uint32_t v)
+UMM_INLINE void bin_set(const struct umm_h *restrict h, umm_idx c, umm_idx v)
 {
     if (h->wide)
-        ((umm_u32a *)(void *)h->bins)[c] = v;
+        ((umm_u32a *)(void *)h->bins)[c] = (uint32_t)v;
     else
         ((umm_u16a *)(void *)h->bins)[c] = (uint16_t)v;
 }
@@ -299,7 +310,7 @@ UMM_INLINE unsigned umm_ctz(uint32_t x)
  * shift that brings `units` below 16 (0 for the linear classes), found by
  * counting: a few steps for the sizes firmware asks for, 28 at most. */
 #if defined(__OPTIMIZE_SIZE__)
-UMM_INLINE unsigned umm_class_of(uint32_t units)
+UMM_INLINE umm_idx umm_class_of(umm_idx units)
 {
     unsigned s = 0;
     while ((units >> s) >= UMM_FMT_LINEAR_CLASSES)
@@ -307,12 +318,12 @@ UMM_INLINE unsigned umm_class_of(uint32_t units)
     return (s << UMM_FMT_SL_LOG2) + (units >> s);
 }
 #else
-UMM_INLINE unsigned umm_class_of(uint32_t units)
+UMM_INLINE umm_idx umm_class_of(umm_idx units)
 {
     if (units < UMM_FMT_LINEAR_CLASSES)
         return units;
-    unsigned s = umm_fls(units) - UMM_FMT_SL_LOG2;
-    return (s << UMM_FMT_SL_LOG2) + (units >> s);
+    unsigned s = umm_fls((uint32_t)units) - UMM_FMT_SL_LOG2;
+    return ((umm_idx)s << UMM_FMT_SL_LOG2) + (units >> s);
 }
 #endif
 

@@ -44,19 +44,19 @@ static int has_fill(const struct umm_h *restrict h) { return (h->ctl->flags & UM
 
 /* ---- prefix access (FORMAT.md section 5) ---------------------------------- */
 
-static uint32_t pfx_requested(const struct umm_h *restrict h, uint32_t b)
+static uint32_t pfx_requested(const struct umm_h *restrict h, umm_idx b)
 {
     uint32_t v;
     memcpy(&v, blk_data(h, b) + UMM_PFX_REQUESTED, 4);
     return v;
 }
-static uint32_t pfx_seq(const struct umm_h *restrict h, uint32_t b)
+static uint32_t pfx_seq(const struct umm_h *restrict h, umm_idx b)
 {
     uint32_t v;
     memcpy(&v, blk_data(h, b) + UMM_PFX_SEQ, 4);
     return v;
 }
-static uintptr_t pfx_owner(const struct umm_h *restrict h, uint32_t b)
+static uintptr_t pfx_owner(const struct umm_h *restrict h, umm_idx b)
 {
     uintptr_t v;
     memcpy(&v, blk_data(h, b) + UMM_PFX_OWNER, sizeof v);
@@ -65,8 +65,8 @@ static uintptr_t pfx_owner(const struct umm_h *restrict h, uint32_t b)
 
 /* ---- faults ------------------------------------------------------------------ */
 
-static void fault_report(const struct umm_h *restrict h, unsigned kind, unsigned op, uint32_t block,
-                         uintptr_t address, uint32_t expected, uint32_t found)
+static void fault_report(const struct umm_h *restrict h, unsigned kind, unsigned op, umm_idx block,
+                         uintptr_t address, umm_idx expected, umm_idx found)
 {
     struct umm_record *r = rec(h);
     struct umm_fault fault;
@@ -74,10 +74,10 @@ static void fault_report(const struct umm_h *restrict h, unsigned kind, unsigned
     fault.kind = kind;
     fault.op = op;
     fault.ctl = h->ctl;
-    fault.block = block;
+    fault.block = (uint32_t)block;
     fault.address = address;
-    fault.expected = expected;
-    fault.found = found;
+    fault.expected = (uint32_t)expected;
+    fault.found = (uint32_t)found;
     /* Owner and sequence only from a block whose header still reads as used. */
     if (umm_prefix(h) && block && block < h->ctl->unit_count - 1u && !blk_is_free(h, block) &&
         blk_next(h, block) > block && blk_next(h, block) < h->ctl->unit_count) {
@@ -90,9 +90,9 @@ static void fault_report(const struct umm_h *restrict h, unsigned kind, unsigned
         r->corruption_count++;
     r->fault_kind = kind;
     r->fault_op = op;
-    r->fault_block = block;
-    r->fault_expected = expected;
-    r->fault_found = found;
+    r->fault_block = (uint32_t)block;
+    r->fault_expected = (uint32_t)expected;
+    r->fault_found = (uint32_t)found;
     r->fault_seq = fault.seq;
     r->fault_address = address;
     r->fault_owner = fault.owner;
@@ -199,7 +199,7 @@ static void span_set(uint8_t *p, size_t n, uint8_t byte)
 }
 
 /* Checks the canaries of used block `b`; reports and returns 0 on damage. */
-static int canaries_check(const struct umm_h *restrict h, uint32_t b, unsigned op)
+static int canaries_check(const struct umm_h *restrict h, umm_idx b, unsigned op)
 {
     unsigned prefix = umm_prefix(h);
     if (!prefix)
@@ -238,7 +238,7 @@ static int canaries_check(const struct umm_h *restrict h, uint32_t b, unsigned o
  * on every call.  Writes through a stale pointer land mostly in the first
  * fields of the old object; the full checks read every byte.
  */
-static int fill_check(const struct umm_h *restrict h, uint32_t b, unsigned op, size_t window)
+static int fill_check(const struct umm_h *restrict h, umm_idx b, unsigned op, size_t window)
 {
     if (!has_fill(h))
         return 1;
@@ -270,7 +270,7 @@ void instr_init(const struct umm_h *restrict h)
 
 
 
-void instr_fill_free(const struct umm_h *restrict h, uint32_t b)
+void instr_fill_free(const struct umm_h *restrict h, umm_idx b)
 {
     if (!has_fill(h))
         return;
@@ -285,7 +285,7 @@ void instr_fill_free(const struct umm_h *restrict h, uint32_t b)
  * merged block kept its fill, so freeing costs what was freed, not the
  * size of the free block it joins.
  */
-void instr_fill_span(const struct umm_h *restrict h, uint32_t head, uint32_t from, uint32_t to)
+void instr_fill_span(const struct umm_h *restrict h, umm_idx head, umm_idx from, umm_idx to)
 {
     if (!has_fill(h))
         return;
@@ -301,7 +301,7 @@ void instr_fill_span(const struct umm_h *restrict h, uint32_t head, uint32_t fro
 void instr_oom(const struct umm_h *restrict h) { rec(h)->oom_count++; }
 
 /* Writes requested size and canaries for `size` user bytes of `b`. */
-static void prefix_write_size(const struct umm_h *restrict h, uint32_t b, size_t size)
+static void prefix_write_size(const struct umm_h *restrict h, umm_idx b, size_t size)
 {
     uint8_t *data = blk_data(h, b);
     unsigned prefix = umm_prefix(h);
@@ -311,7 +311,7 @@ static void prefix_write_size(const struct umm_h *restrict h, uint32_t b, size_t
     span_set(data + prefix + size, capacity - prefix - size, UMM_CANARY_BYTE);
 }
 
-void instr_allocated(const struct umm_h *restrict h, uint32_t b, size_t size, uintptr_t owner, uint8_t fill)
+void instr_allocated(const struct umm_h *restrict h, umm_idx b, size_t size, uintptr_t owner, uint8_t fill)
 {
     struct umm_record *r = rec(h);
     /* The block came off a free list: its fill must be as free() left it. */
@@ -350,9 +350,9 @@ void instr_bad_pointer(const struct umm_h *restrict h, const void *ptr, unsigned
         return;
     }
     /* Only on this error path: walk to the block that holds `p`. */
-    uint32_t b = 0, n = h->ctl->unit_count;
+    umm_idx b = 0, n = h->ctl->unit_count;
     for (uint32_t steps = 0; steps < n; steps++) {
-        uint32_t next = blk_next(h, b);
+        umm_idx next = blk_next(h, b);
         /* A broken chain on the way is the real news: name the block whose
          * header no longer fits its neighbours. */
         if (next <= b || next >= n) {
@@ -363,8 +363,8 @@ void instr_bad_pointer(const struct umm_h *restrict h, const void *ptr, unsigned
             /* Either b's next or next's prev was overwritten: if `next`
              * still links forward like a real block, its prev is the
              * damage; otherwise b's next points into the middle of data. */
-            uint32_t after = blk_next(h, next);
-            uint32_t bad = after > next && after < n && blk_get(h, after, BLK_PREV) == next ? next : b;
+            umm_idx after = blk_next(h, next);
+            umm_idx bad = after > next && after < n && blk_get(h, after, BLK_PREV) == next ? next : b;
             fault_report(h, UMM_FAULT_HEADER, op, bad, (uintptr_t)(h->blocks + ((size_t)bad << 3)), b,
                          blk_get(h, next, BLK_PREV));
             return;
@@ -379,7 +379,7 @@ void instr_bad_pointer(const struct umm_h *restrict h, const void *ptr, unsigned
     fault_report(h, UMM_FAULT_INTERIOR_FREE, op, 0, (uintptr_t)ptr, 0, 0);
 }
 
-int instr_release(const struct umm_h *restrict h, uint32_t b, unsigned op)
+int instr_release(const struct umm_h *restrict h, umm_idx b, unsigned op)
 {
     struct umm_record *r = rec(h);
     /* A damaged canary is reported, but the header is sound, so the block
@@ -392,13 +392,13 @@ int instr_release(const struct umm_h *restrict h, uint32_t b, unsigned op)
     return 1;
 }
 
-int instr_resize_begin(const struct umm_h *restrict h, uint32_t b)
+int instr_resize_begin(const struct umm_h *restrict h, umm_idx b)
 {
     canaries_check(h, b, UMM_OP_REALLOC);
     return 1;
 }
 
-size_t instr_kept_bytes(const struct umm_h *restrict h, uint32_t b, size_t size)
+size_t instr_kept_bytes(const struct umm_h *restrict h, umm_idx b, size_t size)
 {
     size_t have = umm_prefix(h) ? pfx_requested(h, b) : umm_capacity(h, b);
     if (have > umm_capacity(h, b))
@@ -406,7 +406,7 @@ size_t instr_kept_bytes(const struct umm_h *restrict h, uint32_t b, size_t size)
     return size < have ? size : have;
 }
 
-void instr_resized(const struct umm_h *restrict h, uint32_t b, size_t size)
+void instr_resized(const struct umm_h *restrict h, umm_idx b, size_t size)
 {
     struct umm_record *r = rec(h);
     r->realloc_count++;
@@ -420,7 +420,7 @@ void instr_resized(const struct umm_h *restrict h, uint32_t b, size_t size)
     r->requested_bytes += (uint32_t)size - old;
 }
 
-size_t instr_usable_bytes(const struct umm_h *restrict h, uint32_t b)
+size_t instr_usable_bytes(const struct umm_h *restrict h, umm_idx b)
 {
     /* Using more than was asked would overwrite the canary. */
     return umm_prefix(h) ? pfx_requested(h, b) : umm_capacity(h, b);
@@ -437,10 +437,10 @@ void instr_check_after_op(const struct umm_h *restrict h, unsigned op)
 /* ---- read-only checks (FORMAT.md section 7) ------------------------------------------ */
 
 /* Local invariants of block `b` (not a sentinel) whose predecessor is `prev`. */
-static int block_check(const struct umm_h *restrict h, uint32_t b, uint32_t prev, unsigned op)
+static int block_check(const struct umm_h *restrict h, umm_idx b, umm_idx prev, unsigned op)
 {
     uint32_t n = h->ctl->unit_count;
-    uint32_t next = blk_next(h, b);
+    umm_idx next = blk_next(h, b);
     uintptr_t at = (uintptr_t)(h->blocks + ((size_t)b << 3));
     if (next <= b || next > n - 1u || next - b < umm_min_units(h)) {
         fault_report(h, UMM_FAULT_HEADER, op, b, at, 0, next);
@@ -457,8 +457,8 @@ static int block_check(const struct umm_h *restrict h, uint32_t b, uint32_t prev
         return 0;
     }
     /* Membership of its class list, checked locally. */
-    uint32_t nf = blk_get(h, b, BLK_NFREE), pf = blk_get(h, b, BLK_PFREE);
-    unsigned c = umm_class_of(next - b);
+    umm_idx nf = blk_get(h, b, BLK_NFREE), pf = blk_get(h, b, BLK_PFREE);
+    umm_idx c = umm_class_of(next - b);
     int linked = pf ? (pf < n - 1u && blk_is_free(h, pf) && blk_get(h, pf, BLK_NFREE) == b)
                     : bin_get(h, c) == b;
     if (linked && nf)
@@ -478,7 +478,7 @@ static int lists_check(const struct umm_h *restrict h, uint32_t free_blocks, uin
     const struct umm_ctl *ctl = h->ctl;
     uint32_t listed = 0, summary = 0;
     for (unsigned c = 0; c < ctl->class_count; c++) {
-        uint32_t head = bin_get(h, c);
+        umm_idx head = bin_get(h, c);
         int bit = (umm_bitmap(h)[1 + (c >> 5)] >> (c & 31)) & 1;
         if (bit != (head != 0)) {
             fault_report(h, UMM_FAULT_FREELIST, op, head, (uintptr_t)&umm_bitmap(h)[1 + (c >> 5)], (uint32_t)(head != 0),
@@ -487,8 +487,8 @@ static int lists_check(const struct umm_h *restrict h, uint32_t free_blocks, uin
         }
         if (head)
             summary |= 1u << (c >> 5);
-        uint32_t prev = 0;
-        for (uint32_t f = head; f; f = blk_get(h, f, BLK_NFREE)) {
+        umm_idx prev = 0;
+        for (umm_idx f = head; f; f = blk_get(h, f, BLK_NFREE)) {
             /* More members than free blocks means a loop or a stray link. */
             if (++listed > free_blocks || f >= ctl->unit_count - 1u || !blk_is_free(h, f) ||
                 blk_get(h, f, BLK_PFREE) != prev || umm_class_of(blk_units(h, f)) != c) {
@@ -530,7 +530,7 @@ static int heap_check_core(const struct umm_h *restrict h, unsigned op, int pois
         return 0;
     uint32_t n = h->ctl->unit_count;
     uint32_t free_blocks = 0, free_units = 0, used_blocks = 0;
-    uint32_t prev = 0, b = blk_next(h, 0);
+    umm_idx prev = 0, b = blk_next(h, 0);
     /* Indices strictly increase, so this ends within n steps. */
     while (b != n - 1u) {
         if (b <= prev || b >= n) {
@@ -548,7 +548,7 @@ static int heap_check_core(const struct umm_h *restrict h, unsigned op, int pois
             return 0;
         if (blk_is_free(h, b)) {
             free_blocks++;
-            free_units += blk_units(h, b);
+            free_units += (uint32_t)blk_units(h, b);
         } else
             used_blocks++;
         prev = b;
@@ -595,7 +595,7 @@ bool umm_multi_integrity_step(umm_heap *heap, unsigned max_blocks)
     umm_h_load(&h, heap->ctl);
     struct umm_record *r = rec(&h);
     uint32_t n = h.ctl->unit_count;
-    uint32_t b = r->check_cursor;
+    umm_idx b = r->check_cursor;
     /* The cursor may name a block that has since merged away: a block is
      * only resumed from if its neighbours still point at it. */
     if (b == 0 || b >= n - 1u || blk_next(&h, b) <= b || blk_next(&h, b) >= n ||
@@ -618,7 +618,7 @@ bool umm_multi_integrity_step(umm_heap *heap, unsigned max_blocks)
         }
         b = blk_next(&h, b);
     }
-    r->check_cursor = ok ? b : 0;
+    r->check_cursor = ok ? (uint32_t)b : 0;
     UMM_CRITICAL_EXIT(check);
     return ok;
 }
@@ -650,11 +650,12 @@ static uint32_t largest_free_units(const struct umm_h *restrict h)
         if (!bits)
             continue;
         unsigned c = (w << 5) + umm_fls(bits);
-        uint32_t best = 0, seen = 0;
-        for (uint32_t f = bin_get(h, c); f && seen < h->ctl->unit_count; f = blk_get(h, f, BLK_NFREE), seen++)
+        umm_idx best = 0;
+        uint32_t seen = 0;
+        for (umm_idx f = bin_get(h, c); f && seen < h->ctl->unit_count; f = blk_get(h, f, BLK_NFREE), seen++)
             if (blk_units(h, f) > best)
                 best = blk_units(h, f);
-        return best;
+        return (uint32_t)best;
     }
     return 0;
 }
@@ -791,9 +792,9 @@ void umm_multi_heap_report(umm_heap *heap, umm_putc_fn putc, void *ctx)
     out_str(&o, "heap at 0x");
     out_num(&o, (uintptr_t)h.ctl, 16, 1);
     out_str(&o, "\n  block     next     prev  state     bytes requested      seq\n");
-    uint32_t n = h.ctl->unit_count, b = 0;
+    umm_idx n = h.ctl->unit_count, b = 0;
     for (uint32_t steps = 0; steps < n; steps++) {
-        uint32_t next = blk_next(&h, b);
+        umm_idx next = blk_next(&h, b);
         out_num(&o, b, 10, 7);
         out_num(&o, next, 10, 9);
         out_num(&o, blk_get(&h, b, BLK_PREV), 10, 9);

@@ -12,7 +12,7 @@
 #include "umm_heap.h"
 
 /* Bytes a used block offers between its prefix and its last canary. */
-static inline size_t umm_capacity(const struct umm_h *restrict h, uint32_t b)
+static inline size_t umm_capacity(const struct umm_h *restrict h, umm_idx b)
 {
     return ((size_t)blk_units(h, b) << 3) - umm_hdr_bytes(h) - umm_prefix(h) - umm_suffix(h);
 }
@@ -21,16 +21,16 @@ static inline size_t umm_capacity(const struct umm_h *restrict h, uint32_t b)
 
 unsigned umm_instr_flags(void);
 void instr_init(const struct umm_h *restrict h);
-void instr_fill_free(const struct umm_h *restrict h, uint32_t b);
-void instr_fill_span(const struct umm_h *restrict h, uint32_t head, uint32_t from, uint32_t to);
+void instr_fill_free(const struct umm_h *restrict h, umm_idx b);
+void instr_fill_span(const struct umm_h *restrict h, umm_idx head, umm_idx from, umm_idx to);
 void instr_oom(const struct umm_h *restrict h);
-void instr_allocated(const struct umm_h *restrict h, uint32_t b, size_t size, uintptr_t owner, uint8_t fill);
+void instr_allocated(const struct umm_h *restrict h, umm_idx b, size_t size, uintptr_t owner, uint8_t fill);
 void instr_bad_pointer(const struct umm_h *restrict h, const void *ptr, unsigned op);
-int instr_release(const struct umm_h *restrict h, uint32_t b, unsigned op);
-int instr_resize_begin(const struct umm_h *restrict h, uint32_t b);
-size_t instr_kept_bytes(const struct umm_h *restrict h, uint32_t b, size_t size);
-void instr_resized(const struct umm_h *restrict h, uint32_t b, size_t size);
-size_t instr_usable_bytes(const struct umm_h *restrict h, uint32_t b);
+int instr_release(const struct umm_h *restrict h, umm_idx b, unsigned op);
+int instr_resize_begin(const struct umm_h *restrict h, umm_idx b);
+size_t instr_kept_bytes(const struct umm_h *restrict h, umm_idx b, size_t size);
+void instr_resized(const struct umm_h *restrict h, umm_idx b, size_t size);
+size_t instr_usable_bytes(const struct umm_h *restrict h, umm_idx b);
 void instr_check_after_op(const struct umm_h *restrict h, unsigned op);
 
 /* The record of FORMAT.md section 6. */
@@ -40,18 +40,18 @@ static inline struct umm_record *rec(const struct umm_h *restrict h)
 }
 
 /* Counters kept inline on every free-list change. */
-static inline void instr_free_added(const struct umm_h *restrict h, uint32_t units)
+static inline void instr_free_added(const struct umm_h *restrict h, umm_idx units)
 {
     struct umm_record *r = rec(h);
     r->free_blocks++;
-    r->free_units += units;
+    r->free_units += (uint32_t)units;
     r->free_sq_sum += (uint64_t)units * units;
 }
-static inline void instr_free_removed(const struct umm_h *restrict h, uint32_t units)
+static inline void instr_free_removed(const struct umm_h *restrict h, umm_idx units)
 {
     struct umm_record *r = rec(h);
     r->free_blocks--;
-    r->free_units -= units;
+    r->free_units -= (uint32_t)units;
     r->free_sq_sum -= (uint64_t)units * units;
 }
 static inline void instr_after_op(const struct umm_h *restrict h, unsigned op)
@@ -80,15 +80,15 @@ static inline unsigned umm_instr_flags(void)
 #endif
 }
 static inline void instr_init(const struct umm_h *restrict h) { (void)h; }
-static inline void instr_free_added(const struct umm_h *restrict h, uint32_t units) { (void)h; (void)units; }
-static inline void instr_free_removed(const struct umm_h *restrict h, uint32_t units) { (void)h; (void)units; }
-static inline void instr_fill_free(const struct umm_h *restrict h, uint32_t b) { (void)h; (void)b; }
-static inline void instr_fill_span(const struct umm_h *restrict h, uint32_t head, uint32_t from, uint32_t to)
+static inline void instr_free_added(const struct umm_h *restrict h, umm_idx units) { (void)h; (void)units; }
+static inline void instr_free_removed(const struct umm_h *restrict h, umm_idx units) { (void)h; (void)units; }
+static inline void instr_fill_free(const struct umm_h *restrict h, umm_idx b) { (void)h; (void)b; }
+static inline void instr_fill_span(const struct umm_h *restrict h, umm_idx head, umm_idx from, umm_idx to)
 {
     (void)h; (void)head; (void)from; (void)to;
 }
 static inline void instr_oom(const struct umm_h *restrict h) { (void)h; }
-static inline void instr_allocated(const struct umm_h *restrict h, uint32_t b, size_t size, uintptr_t owner,
+static inline void instr_allocated(const struct umm_h *restrict h, umm_idx b, size_t size, uintptr_t owner,
                                    uint8_t fill)
 {
     (void)h; (void)b; (void)size; (void)owner; (void)fill;
@@ -97,19 +97,19 @@ static inline void instr_bad_pointer(const struct umm_h *restrict h, const void 
 {
     (void)h; (void)ptr; (void)op;
 }
-static inline int instr_release(const struct umm_h *restrict h, uint32_t b, unsigned op)
+static inline int instr_release(const struct umm_h *restrict h, umm_idx b, unsigned op)
 {
     (void)h; (void)b; (void)op;
     return 1;
 }
-static inline int instr_resize_begin(const struct umm_h *restrict h, uint32_t b) { (void)h; (void)b; return 1; }
-static inline size_t instr_kept_bytes(const struct umm_h *restrict h, uint32_t b, size_t size)
+static inline int instr_resize_begin(const struct umm_h *restrict h, umm_idx b) { (void)h; (void)b; return 1; }
+static inline size_t instr_kept_bytes(const struct umm_h *restrict h, umm_idx b, size_t size)
 {
     size_t have = umm_capacity(h, b);
     return size < have ? size : have;
 }
-static inline void instr_resized(const struct umm_h *restrict h, uint32_t b, size_t size) { (void)h; (void)b; (void)size; }
-static inline size_t instr_usable_bytes(const struct umm_h *restrict h, uint32_t b) { return umm_capacity(h, b); }
+static inline void instr_resized(const struct umm_h *restrict h, umm_idx b, size_t size) { (void)h; (void)b; (void)size; }
+static inline size_t instr_usable_bytes(const struct umm_h *restrict h, umm_idx b) { return umm_capacity(h, b); }
 static inline void instr_after_op(const struct umm_h *restrict h, unsigned op) { (void)h; (void)op; }
 
 #endif

@@ -29,7 +29,7 @@ umm_heap umm_heap_default;
  * whether the list is empty), `z` 0 makes a the tail.  A list head is a
  * field of block 0 (bin_get), so one store serves both.
  */
-static void list_link(const struct umm_h *restrict h, unsigned c, uint32_t a, uint32_t z)
+static void list_link(const struct umm_h *restrict h, umm_idx c, umm_idx a, umm_idx z)
 {
     if (z)
         blk_set(h, z, BLK_PFREE, a);
@@ -37,30 +37,30 @@ static void list_link(const struct umm_h *restrict h, unsigned c, uint32_t a, ui
     if (!a) {
         uint32_t *bitmap = umm_bitmap(h);
         uint32_t *word = &bitmap[1 + (c >> 5)];
-        uint32_t bit = 1u << (c & 31);
+        umm_idx bit = 1u << (c & 31);
         *word = z ? *word | bit : *word & ~bit;
         bit = 1u << (c >> 5);
         bitmap[0] = *word ? bitmap[0] | bit : bitmap[0] & ~bit;
     }
 }
 
-UMM_HOT void freelist_insert(const struct umm_h *restrict h, uint32_t b, uint32_t units)
+UMM_HOT void freelist_insert(const struct umm_h *restrict h, umm_idx b, umm_idx units)
 {
-    unsigned c = umm_class_of(units);
+    umm_idx c = umm_class_of(units);
     list_link(h, c, b, bin_get(h, c));
     list_link(h, c, 0, b);
     instr_free_added(h, units);
 }
 
 /* Takes free block `b` (`units` units) off its list. */
-UMM_HOT void freelist_remove(const struct umm_h *restrict h, uint32_t b, uint32_t units)
+UMM_HOT void freelist_remove(const struct umm_h *restrict h, umm_idx b, umm_idx units)
 {
     list_link(h, umm_class_of(units), blk_get(h, b, BLK_PFREE), blk_get(h, b, BLK_NFREE));
     instr_free_removed(h, units);
 }
 #else
 /* Class `c`'s list has just got its first block. */
-UMM_HOT void bitmap_set(const struct umm_h *restrict h, unsigned c)
+UMM_HOT void bitmap_set(const struct umm_h *restrict h, umm_idx c)
 {
     /* The summary bit is already set unless the word was empty. */
     uint32_t *word = &umm_bitmap(h)[1 + (size_t)(c >> 5)];
@@ -71,7 +71,7 @@ UMM_HOT void bitmap_set(const struct umm_h *restrict h, unsigned c)
 }
 
 /* Class `c`'s list has just become empty. */
-UMM_HOT void bitmap_clear(const struct umm_h *restrict h, unsigned c)
+UMM_HOT void bitmap_clear(const struct umm_h *restrict h, umm_idx c)
 {
     uint32_t *word = &umm_bitmap(h)[1 + (size_t)(c >> 5)];
     /* ~(1 << n) as a rotation of ~1: one instruction where there is one. */
@@ -81,10 +81,10 @@ UMM_HOT void bitmap_clear(const struct umm_h *restrict h, unsigned c)
         umm_bitmap(h)[0] &= ~(1u << (c >> 5));
 }
 
-UMM_HOT void freelist_insert(const struct umm_h *restrict h, uint32_t b, uint32_t units)
+UMM_HOT void freelist_insert(const struct umm_h *restrict h, umm_idx b, umm_idx units)
 {
-    unsigned c = umm_class_of(units);
-    uint32_t head = bin_get(h, c);
+    umm_idx c = umm_class_of(units);
+    umm_idx head = bin_get(h, c);
     blk_set(h, b, BLK_NFREE, head);
     blk_set(h, b, BLK_PFREE, 0);
     if (head)
@@ -96,10 +96,10 @@ UMM_HOT void freelist_insert(const struct umm_h *restrict h, uint32_t b, uint32_
 }
 
 /* Unlinks free block `b` from the list of class `c`, its own class. */
-UMM_HOT void freelist_unlink(const struct umm_h *restrict h, uint32_t b, unsigned c)
+UMM_HOT void freelist_unlink(const struct umm_h *restrict h, umm_idx b, umm_idx c)
 {
-    uint32_t next = blk_get(h, b, BLK_NFREE);
-    uint32_t prev = blk_get(h, b, BLK_PFREE);
+    umm_idx next = blk_get(h, b, BLK_NFREE);
+    umm_idx prev = blk_get(h, b, BLK_PFREE);
     if (next)
         blk_set(h, next, BLK_PFREE, prev);
     if (prev)
@@ -116,7 +116,7 @@ UMM_HOT void freelist_unlink(const struct umm_h *restrict h, uint32_t b, unsigne
  * and `b`, the second block of a list, after `head`: what the place makes
  * known is skipped (speed builds only; -Os builds use the general unlink).
  */
-UMM_HOT void freelist_unlink_head(const struct umm_h *restrict h, uint32_t b, uint32_t next, unsigned c)
+UMM_HOT void freelist_unlink_head(const struct umm_h *restrict h, umm_idx b, umm_idx next, umm_idx c)
 {
     (void)b;
     bin_set(h, c, next);
@@ -125,10 +125,10 @@ UMM_HOT void freelist_unlink_head(const struct umm_h *restrict h, uint32_t b, ui
     else
         bitmap_clear(h, c);
 }
-UMM_HOT void freelist_unlink_second(const struct umm_h *restrict h, uint32_t head, uint32_t b, unsigned c)
+UMM_HOT void freelist_unlink_second(const struct umm_h *restrict h, umm_idx head, umm_idx b, umm_idx c)
 {
     (void)c;
-    uint32_t next = blk_get(h, b, BLK_NFREE);
+    umm_idx next = blk_get(h, b, BLK_NFREE);
     blk_set(h, head, BLK_NFREE, next);
     if (next)
         blk_set(h, next, BLK_PFREE, head);
@@ -136,16 +136,16 @@ UMM_HOT void freelist_unlink_second(const struct umm_h *restrict h, uint32_t hea
 
 /* Unlinks free block `b` of `units`.  Only a list head needs its class
  * (for the bin and the bitmap), so only then is it computed. */
-UMM_HOT void freelist_remove(const struct umm_h *restrict h, uint32_t b, uint32_t units)
+UMM_HOT void freelist_remove(const struct umm_h *restrict h, umm_idx b, umm_idx units)
 {
-    uint32_t next = blk_get(h, b, BLK_NFREE);
-    uint32_t prev = blk_get(h, b, BLK_PFREE);
+    umm_idx next = blk_get(h, b, BLK_NFREE);
+    umm_idx prev = blk_get(h, b, BLK_PFREE);
     if (next)
         blk_set(h, next, BLK_PFREE, prev);
     if (prev)
         blk_set(h, prev, BLK_NFREE, next);
     else {
-        unsigned c = umm_class_of(units);
+        umm_idx c = umm_class_of(units);
         bin_set(h, c, next);
         if (!next)
             bitmap_clear(h, c);
@@ -158,10 +158,10 @@ UMM_HOT void freelist_remove(const struct umm_h *restrict h, uint32_t b, uint32_
 #if defined(__OPTIMIZE_SIZE__)
 /* -Os: word by word (at most 7 words) instead of through the summary,
  * and bit by bit within the word, which needs no bit-search routine. */
-UMM_HOT unsigned class_find_nonempty(const struct umm_h *restrict h, unsigned c)
+UMM_HOT umm_idx class_find_nonempty(const struct umm_h *restrict h, umm_idx c)
 {
     unsigned words = ((unsigned)h->ctl->class_count + 31u) >> 5;
-    uint32_t mask = ~0u << (c & 31);
+    umm_idx mask = ~0u << (c & 31);
     for (unsigned word = c >> 5; word < words; word++, mask = ~0u) {
         uint32_t bits = umm_bitmap(h)[1 + word] & mask;
         if (bits) {
@@ -173,20 +173,20 @@ UMM_HOT unsigned class_find_nonempty(const struct umm_h *restrict h, unsigned c)
     return UMM_NONE;
 }
 #else
-UMM_HOT unsigned class_find_nonempty(const struct umm_h *restrict h, unsigned c)
+UMM_HOT umm_idx class_find_nonempty(const struct umm_h *restrict h, umm_idx c)
 {
     if (c >= h->ctl->class_count)
         return UMM_NONE;
     /* Bits past the last class are never set, so neither search runs off
      * the bitmap. */
-    unsigned word = c >> 5;
-    uint32_t bits = umm_bitmap(h)[1 + (size_t)word] & (~0u << (c & 31));
+    umm_idx word = c >> 5;
+    uint32_t bits = umm_bitmap(h)[1 + word] & (~0u << (c & 31));
     if (!bits) {
         uint32_t summary = umm_bitmap(h)[0] & ~((2u << word) - 1u);
         if (!summary)
             return UMM_NONE;
         word = umm_ctz(summary);
-        bits = umm_bitmap(h)[1 + (size_t)word];
+        bits = umm_bitmap(h)[1 + word];
     }
     return (word << 5) + umm_ctz(bits);
 }
@@ -206,13 +206,13 @@ UMM_HOT unsigned class_find_nonempty(const struct umm_h *restrict h, unsigned c)
 #error "UMM_TOP_BYTES must be between 1 and UMM_REQUEST_MAX"
 #endif
 /* Units for a request of `size` bytes, no more than UMM_REQUEST_MAX. */
-UMM_HOT uint32_t units_for_small_size(const struct umm_h *restrict h, size_t size)
+UMM_HOT umm_idx units_for_small_size(const struct umm_h *restrict h, size_t size)
 {
     size_t bytes = size + umm_hdr_bytes(h) + umm_prefix(h) + umm_suffix(h);
-    uint32_t units = (uint32_t)((bytes + 7u) >> 3);
+    umm_idx units = (umm_idx)((bytes + 7u) >> 3);
     return units < umm_min_units(h) ? umm_min_units(h) : units;
 }
-UMM_HOT UMM_SIZE_NOINLINE uint32_t units_for_size(const struct umm_h *restrict h, size_t size)
+UMM_HOT UMM_SIZE_NOINLINE umm_idx units_for_size(const struct umm_h *restrict h, size_t size)
 {
     if (size > UMM_REQUEST_MAX)
         return 0;
@@ -231,12 +231,12 @@ UMM_HOT UMM_SIZE_NOINLINE uint32_t units_for_size(const struct umm_h *restrict h
 /* Units of block `x` when it is free, else 0. */
 static uint32_t free_units_of(const struct umm_h *restrict h, uint32_t x)
 {
-    uint32_t next = blk_get(h, x, BLK_NEXT);
+    umm_idx next = blk_get(h, x, BLK_NEXT);
     return (next & umm_free_flag(h)) ? next - umm_free_flag(h) - x : 0;
 }
 
 /* Makes `z` the successor of `a` in address order; `flag` marks a free. */
-static void blk_link(const struct umm_h *restrict h, uint32_t a, uint32_t z, uint32_t flag)
+static void blk_link(const struct umm_h *restrict h, umm_idx a, umm_idx z, umm_idx flag)
 {
     blk_set(h, a, BLK_NEXT, z | flag);
     blk_set(h, z, BLK_PREV, a);
@@ -245,7 +245,7 @@ static void blk_link(const struct umm_h *restrict h, uint32_t a, uint32_t z, uin
 /* Takes block `x` off its list when it is free; its units, else 0. */
 static uint32_t absorb(const struct umm_h *restrict h, uint32_t x)
 {
-    uint32_t units = free_units_of(h, x);
+    umm_idx units = free_units_of(h, x);
     if (units)
         freelist_remove(h, x, units);
     return units;
@@ -257,11 +257,11 @@ static uint32_t absorb(const struct umm_h *restrict h, uint32_t x)
  * says whether the freed bytes get the free fill: not when they were free
  * already (the rest of a free block that was taken).
  */
-static void block_release(const struct umm_h *restrict h, uint32_t b, uint32_t next, uint32_t prev, int fill)
+static void block_release(const struct umm_h *restrict h, umm_idx b, umm_idx next, umm_idx prev, int fill)
 {
-    uint32_t freed = b;
-    uint32_t freed_end = next;
-    uint32_t merged_next = absorb(h, next);
+    umm_idx freed = b;
+    umm_idx freed_end = next;
+    umm_idx merged_next = absorb(h, next);
     next += merged_next;
     b -= absorb(h, prev);
     blk_link(h, b, next, umm_free_flag(h));
@@ -277,9 +277,9 @@ static void block_release(const struct umm_h *restrict h, uint32_t b, uint32_t n
  * Shrinks used block `b`, which ends at `end`, to `units`, freeing the
  * rest when it can stand as a block of its own.
  */
-static void block_split(const struct umm_h *restrict h, uint32_t b, uint32_t units, uint32_t end, int fill)
+static void block_split(const struct umm_h *restrict h, umm_idx b, umm_idx units, umm_idx end, int fill)
 {
-    uint32_t tail = b + units;
+    umm_idx tail = b + units;
     if (end - tail < umm_min_units(h))
         return;
     blk_link(h, b, tail, 0);
@@ -294,16 +294,16 @@ static void block_split(const struct umm_h *restrict h, uint32_t b, uint32_t uni
  * else, of the first two blocks of the first class where every block
  * fits, the smaller, then the lower in memory.
  */
-UMM_HOT uint32_t fit_unlink_core(const struct umm_h *restrict h, uint32_t units, uint32_t *have)
+UMM_HOT umm_idx fit_unlink_core(const struct umm_h *restrict h, umm_idx units, umm_idx *have)
 {
-    uint32_t b = 0;
-    unsigned c = umm_class_of(units);
+    umm_idx b = 0;
+    umm_idx c = umm_class_of(units);
 #if defined(UMM_BEST_FIT)
     if (units >= UMM_FMT_LINEAR_CLASSES && c < h->ctl->class_count) {
-        uint32_t best_units = UMM_NONE;
-        uint32_t candidate = bin_get(h, c);
+        umm_idx best_units = UMM_NONE;
+        umm_idx candidate = bin_get(h, c);
         for (unsigned left = UMM_FIT_SCAN_LIMIT; candidate && left; left--) {
-            uint32_t size = blk_units(h, candidate);
+            umm_idx size = blk_units(h, candidate);
             if (size >= units && size < best_units) {
                 b = candidate;
                 best_units = size;
@@ -323,9 +323,9 @@ UMM_HOT uint32_t fit_unlink_core(const struct umm_h *restrict h, uint32_t units,
         c = class_find_nonempty(h, umm_class_of(units - 1u) + 1u);
         if (c != UMM_NONE) {
             b = bin_get(h, c);
-            uint32_t second = blk_get(h, b, BLK_NFREE);
+            umm_idx second = blk_get(h, b, BLK_NFREE);
             if (second) {
-                uint32_t first_units = blk_units(h, b), second_units = blk_units(h, second);
+                umm_idx first_units = blk_units(h, b), second_units = blk_units(h, second);
                 if (second_units < first_units || (second_units == first_units && second < b))
                     b = second;
             }
@@ -333,7 +333,7 @@ UMM_HOT uint32_t fit_unlink_core(const struct umm_h *restrict h, uint32_t units,
 #if defined(UMM_FIRST_FIT)
         /* Only blocks of the request's own class are left that might fit. */
         else if (own < h->ctl->class_count) {
-            uint32_t candidate = bin_get(h, own);
+            umm_idx candidate = bin_get(h, own);
             for (unsigned left = UMM_FIT_SCAN_LIMIT; candidate && left; left--) {
                 if (blk_units(h, candidate) >= units) {
                     b = candidate;
@@ -356,22 +356,22 @@ UMM_HOT uint32_t fit_unlink_core(const struct umm_h *restrict h, uint32_t units,
  * of two, 8 or more); 0 when none is free.  The free block found is taken
  * whole, then split: a gap in front (memalign) freed, the rest trimmed.
  */
-static uint32_t alloc_block(const struct umm_h *restrict h, uint32_t units, size_t align, int top)
+static umm_idx alloc_block(const struct umm_h *restrict h, umm_idx units, size_t align, int top)
 {
     /* A lead-in gap must be able to stand as a free block: at worst one
      * alignment step short of a whole one, plus a step when blocks are wider
      * than a unit. */
-    uint32_t step = (uint32_t)(align >> 3);
-    uint32_t slack = step > 1u ? (step << h->wide) - 1u : 0u;
-    uint32_t have;
-    uint32_t b = fit_unlink_core(h, units + slack, &have);
+    umm_idx step = (umm_idx)(align >> 3);
+    umm_idx slack = step > 1u ? (step << h->wide) - 1u : 0u;
+    umm_idx have;
+    umm_idx b = fit_unlink_core(h, units + slack, &have);
     if (!b)
         return 0;
-    uint32_t end = b + have;
-    uint32_t gap = (uint32_t)((0u - (uintptr_t)(blk_data(h, b) + umm_prefix(h))) & (align - 1u)) >> 3;
+    umm_idx end = b + have;
+    umm_idx gap = (umm_idx)((0u - (uintptr_t)(blk_data(h, b) + umm_prefix(h))) & (align - 1u)) >> 3;
     if (gap && gap < umm_min_units(h))
         gap += step;
-    uint32_t at = b + gap;
+    umm_idx at = b + gap;
     /* With `top` (malloc_core's UMM_TOP_BYTES), the used part is the top
      * of the block and the rest is freed below it. */
     if (top && end - at - units >= umm_min_units(h))
@@ -384,19 +384,19 @@ static uint32_t alloc_block(const struct umm_h *restrict h, uint32_t units, size
 }
 #else
 /* Frees used block `b`, merging with free neighbours. */
-UMM_HOT void block_free_core(const struct umm_h *restrict h, uint32_t b)
+UMM_HOT void block_free_core(const struct umm_h *restrict h, umm_idx b)
 {
-    uint32_t freed = b;
-    uint32_t next = blk_next(h, b);
-    uint32_t freed_end = next;
+    umm_idx freed = b;
+    umm_idx next = blk_next(h, b);
+    umm_idx freed_end = next;
     int merged_next = blk_is_free(h, next);
     if (merged_next) {
-        uint32_t next_units = blk_units(h, next);
+        umm_idx next_units = blk_units(h, next);
         freelist_remove(h, next, next_units);
         next += next_units;
         blk_set(h, next, BLK_PREV, b);
     }
-    uint32_t prev = blk_get(h, b, BLK_PREV);
+    umm_idx prev = blk_get(h, b, BLK_PREV);
     if (blk_is_free(h, prev)) {
         freelist_remove(h, prev, b - prev);
         b = prev;
@@ -409,10 +409,10 @@ UMM_HOT void block_free_core(const struct umm_h *restrict h, uint32_t b)
 }
 
 /* Links a block of `units` at `b`, between `prev` and the block at b+units. */
-UMM_HOT void block_link(const struct umm_h *restrict h, uint32_t b, uint32_t units, uint32_t prev,
-                       uint32_t flag)
+UMM_HOT void block_link(const struct umm_h *restrict h, umm_idx b, umm_idx units, umm_idx prev,
+                       umm_idx flag)
 {
-    uint32_t next = b + units;
+    umm_idx next = b + units;
     blk_set(h, b, BLK_NEXT, next | flag);
     blk_set(h, b, BLK_PREV, prev);
     blk_set(h, next, BLK_PREV, b);
@@ -423,16 +423,16 @@ UMM_HOT void block_link(const struct umm_h *restrict h, uint32_t b, uint32_t uni
  * block of its own; the freed tail merges with a free successor, since free
  * blocks are never adjacent.
  */
-UMM_HOT void block_trim(const struct umm_h *restrict h, uint32_t b, uint32_t units)
+UMM_HOT void block_trim(const struct umm_h *restrict h, umm_idx b, umm_idx units)
 {
-    uint32_t end = blk_next(h, b);
-    uint32_t tail = b + units;
+    umm_idx end = blk_next(h, b);
+    umm_idx tail = b + units;
     if (end - tail < umm_min_units(h))
         return;
-    uint32_t freed_end = end;
+    umm_idx freed_end = end;
     int merged = blk_is_free(h, end);
     if (merged) {
-        uint32_t end_units = blk_units(h, end);
+        umm_idx end_units = blk_units(h, end);
         freelist_remove(h, end, end_units);
         end += end_units;
     }
@@ -448,21 +448,21 @@ UMM_HOT void block_trim(const struct umm_h *restrict h, uint32_t b, uint32_t uni
  * left, when it can stand as a block of its own, stays free above it, or
  * below it with `top`.
  */
-UMM_HOT uint32_t block_take(const struct umm_h *restrict h, uint32_t b, uint32_t have, uint32_t units, int top)
+UMM_HOT umm_idx block_take(const struct umm_h *restrict h, umm_idx b, umm_idx have, umm_idx units, int top)
 {
-    uint32_t rest = have - units;
+    umm_idx rest = have - units;
     if (rest < umm_min_units(h)) {
         blk_set(h, b, BLK_NEXT, b + have);
         return b;
     }
     if (top) {
-        uint32_t used = b + rest;
+        umm_idx used = b + rest;
         blk_set(h, b, BLK_NEXT, used | umm_free_flag(h));
         block_link(h, used, units, b, 0);
         freelist_insert(h, b, rest);
         return used;
     }
-    uint32_t tail = b + units;
+    umm_idx tail = b + units;
     blk_set(h, b, BLK_NEXT, tail);
     block_link(h, tail, rest, b, umm_free_flag(h));
     freelist_insert(h, tail, rest);
@@ -476,12 +476,12 @@ UMM_HOT uint32_t block_take(const struct umm_h *restrict h, uint32_t b, uint32_t
  * addresses first keeps used blocks packed towards the start of the heap
  * and the large free space whole.
  */
-UMM_HOT uint32_t first2_unlink(const struct umm_h *restrict h, uint32_t b, unsigned c, uint32_t *have)
+UMM_HOT umm_idx first2_unlink(const struct umm_h *restrict h, umm_idx b, umm_idx c, umm_idx *have)
 {
-    uint32_t second = blk_get(h, b, BLK_NFREE);
+    umm_idx second = blk_get(h, b, BLK_NFREE);
     *have = blk_units(h, b);
     if (second) {
-        uint32_t second_units = blk_units(h, second);
+        umm_idx second_units = blk_units(h, second);
         if (second_units < *have || (second_units == *have && second < b)) {
             freelist_unlink_second(h, b, second, c);
             *have = second_units;
@@ -497,16 +497,16 @@ UMM_HOT uint32_t first2_unlink(const struct umm_h *restrict h, uint32_t b, unsig
  * when none fits.  Below UMM_FMT_LINEAR_CLASSES a class holds one size, so
  * the search for a class that fits starts at the exact one.
  */
-UMM_HOT uint32_t fit_unlink_core(const struct umm_h *restrict h, uint32_t units, uint32_t *have)
+UMM_HOT umm_idx fit_unlink_core(const struct umm_h *restrict h, umm_idx units, umm_idx *have)
 {
-    uint32_t candidate;
+    umm_idx candidate;
     /* The request's own class, and the lowest whose every block holds it
      * (the next one when `units` is not the smallest size of its own). */
-    unsigned own = units, fit = units;
+    umm_idx own = units, fit = units;
     if (units >= UMM_FMT_LINEAR_CLASSES) {
-        unsigned s = umm_fls(units) - UMM_FMT_SL_LOG2;
-        own = (s << UMM_FMT_SL_LOG2) + (units >> s);
-        fit = (s << UMM_FMT_SL_LOG2) + ((units - 1u) >> s) + 1u;
+        unsigned s = umm_fls((uint32_t)units) - UMM_FMT_SL_LOG2;
+        own = ((umm_idx)s << UMM_FMT_SL_LOG2) + (units >> s);
+        fit = ((umm_idx)s << UMM_FMT_SL_LOG2) + ((units - 1u) >> s) + 1u;
     }
 #if defined(UMM_BEST_FIT)
     /*
@@ -515,10 +515,10 @@ UMM_HOT uint32_t fit_unlink_core(const struct umm_h *restrict h, uint32_t units,
      * a larger class.
      */
     if (units >= UMM_FMT_LINEAR_CLASSES) {
-        uint32_t best = 0, best_units = UMM_NONE;
+        umm_idx best = 0, best_units = UMM_NONE;
         candidate = own < h->ctl->class_count ? bin_get(h, own) : 0;
         for (unsigned seen = 0; candidate && seen < UMM_FIT_SCAN_LIMIT; seen++) {
-            uint32_t size = blk_units(h, candidate);
+            umm_idx size = blk_units(h, candidate);
             if (size >= units && size < best_units) {
                 best = candidate;
                 best_units = size;
@@ -535,7 +535,7 @@ UMM_HOT uint32_t fit_unlink_core(const struct umm_h *restrict h, uint32_t units,
         }
     }
 #endif
-    unsigned c = class_find_nonempty(h, fit);
+    umm_idx c = class_find_nonempty(h, fit);
     if (c != UMM_NONE)
         return first2_unlink(h, bin_get(h, c), c, have);
 #if defined(UMM_FIRST_FIT)
@@ -566,7 +566,7 @@ UMM_HOT uint32_t fit_unlink_core(const struct umm_h *restrict h, uint32_t units,
  * leaves a hole that fits the next large one rather than one that small
  * blocks placed since have split.
  */
-UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units, int top)
+UMM_HOT umm_idx alloc_units_core(const struct umm_h *restrict h, umm_idx units, int top)
 {
     /*
      * The common case without the class search: an exact class that is not
@@ -574,9 +574,9 @@ UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units
      * first two, the lower in memory.  -Os builds leave it to that.
      */
     if (units < UMM_FMT_LINEAR_CLASSES && units < h->ctl->class_count) {
-        uint32_t candidate = bin_get(h, units);
+        umm_idx candidate = bin_get(h, units);
         if (candidate) {
-            uint32_t second = blk_get(h, candidate, BLK_NFREE);
+            umm_idx second = blk_get(h, candidate, BLK_NFREE);
             if (second && second < candidate) {
                 freelist_unlink_second(h, candidate, second, units);
                 candidate = second;
@@ -587,8 +587,8 @@ UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units
             return candidate;
         }
     }
-    uint32_t have;
-    uint32_t b = fit_unlink_core(h, units, &have);
+    umm_idx have;
+    umm_idx b = fit_unlink_core(h, units, &have);
     if (!b)
         return 0;
     instr_free_removed(h, have);
@@ -603,7 +603,7 @@ UMM_HOT uint32_t alloc_units_core(const struct umm_h *restrict h, uint32_t units
  * pointer of a used block whose successor links back to it.  Unsigned
  * offset arithmetic folds "below the heap" into "past the end".
  */
-UMM_HOT uint32_t block_of_user_ptr(const struct umm_h *restrict h, const void *p)
+UMM_HOT umm_idx block_of_user_ptr(const struct umm_h *restrict h, const void *p)
 {
 #if defined(__OPTIMIZE_SIZE__)
     size_t offset = (size_t)((uintptr_t)p - (uintptr_t)h->data - umm_prefix(h));
@@ -614,8 +614,8 @@ UMM_HOT uint32_t block_of_user_ptr(const struct umm_h *restrict h, const void *p
     /* One compare for blocks 1..n-2: offset 0 (the head sentinel) wraps. */
     if ((offset & 7u) || offset - 8u >= ((size_t)(n - 2u) << 3))
         return 0;
-    uint32_t b = (uint32_t)(offset >> 3);
-    uint32_t next = blk_get(h, b, BLK_NEXT);
+    umm_idx b = (umm_idx)(offset >> 3);
+    umm_idx next = blk_get(h, b, BLK_NEXT);
     /* b < next <= n-1; the free flag lies above every index, so a free
      * block (a double free) fails too. */
     if (next <= b || next >= n || blk_get(h, next, BLK_PREV) != b)
@@ -625,7 +625,7 @@ UMM_HOT uint32_t block_of_user_ptr(const struct umm_h *restrict h, const void *p
 
 uint32_t umm_block_of_ptr_core(const struct umm_h *restrict h, const void *p)
 {
-    return block_of_user_ptr(h, p);
+    return (uint32_t)block_of_user_ptr(h, p);
 }
 
 struct umm_ctl *umm_heap_of_ptr_core(const void *p)
@@ -639,7 +639,7 @@ struct umm_ctl *umm_heap_of_ptr_core(const void *p)
     return NULL;
 }
 
-static void *user_ptr(const struct umm_h *restrict h, uint32_t b)
+static void *user_ptr(const struct umm_h *restrict h, umm_idx b)
 {
     return blk_data(h, b) + umm_prefix(h);
 }
@@ -686,27 +686,27 @@ static void heap_layout_core(umm_heap *heap)
      * address; `room` bytes follow it.  The fixed part's size is a multiple
      * of 4: the bitmap follows it.
      */
-    uint32_t pad = (uint32_t)(0u - (uintptr_t)region) & 7u;
+    umm_idx pad = (umm_idx)(0u - (uintptr_t)region) & 7u;
     if (usable <= pad + sizeof(struct umm_ctl))
         return;
-    uint32_t room = (uint32_t)usable - pad;
+    umm_idx room = (umm_idx)usable - pad;
     /*
      * Size the lists for the most units this region could hold.  A heap
      * with more than 15-bit indices reach is wide; 4 GiB - 1 bytes are
      * far fewer units than 31-bit indices reach, so neither width clamps.
      */
-    uint32_t most = (room - (uint32_t)sizeof(struct umm_ctl)) >> 3;
+    umm_idx most = (room - (umm_idx)sizeof(struct umm_ctl)) >> 3;
     unsigned wide = most > UMM_FMT_NARROW_MAX_UNITS;
-    unsigned classes = umm_class_of(most - 2u) + 1u;
-    uint32_t bins = (uint32_t)sizeof(struct umm_ctl) + 4u * (1u + ((classes + 31u) >> 5));
-    uint32_t at = bins + (classes << (1u + wide));
+    unsigned classes = (unsigned)umm_class_of(most - 2u) + 1u;
+    umm_idx bins = (umm_idx)sizeof(struct umm_ctl) + 4u * (1u + ((classes + 31u) >> 5));
+    umm_idx at = bins + (classes << (1u + wide));
 #if UMM_HAS_RECORD
-    uint32_t record = (at + 7u) & ~7u;
-    at = record + (uint32_t)sizeof(struct umm_record);
+    umm_idx record = (at + 7u) & ~7u;
+    at = record + (umm_idx)sizeof(struct umm_record);
 #endif
     /* The first data area (unit 0's) must be 8-aligned. */
     unsigned hdr = 4u << wide;
-    uint32_t blocks = ((at + hdr + 7u) & ~7u) - hdr;
+    umm_idx blocks = ((at + hdr + 7u) & ~7u) - hdr;
     if (room <= blocks)
         return;
     /*
@@ -715,7 +715,7 @@ static void heap_layout_core(umm_heap *heap)
      * offsets hold it.  Room for fewer than 5 units fails here too (or,
      * with most - 2 wrapped, at the check above).
      */
-    uint32_t units = (room - blocks) >> 3;
+    umm_idx units = (room - blocks) >> 3;
     if (units < 3u + wide)
         return;
 
@@ -729,7 +729,7 @@ static void heap_layout_core(umm_heap *heap)
     ctl->ptr_bytes = (uint8_t)sizeof(void *);
     ctl->flags = (uint16_t)umm_instr_flags();
     ctl->ctl_bytes = (uint16_t)blocks;
-    ctl->unit_count = units;
+    ctl->unit_count = (uint32_t)units;
     ctl->region_bytes = (uint32_t)usable;
     ctl->class_count = (uint8_t)(umm_class_of(units - 2u) + 1u);
     ctl->sl_log2 = UMM_FMT_SL_LOG2;
@@ -749,7 +749,7 @@ static void heap_layout_core(umm_heap *heap)
      * block is freed. */
     struct umm_h h;
     umm_h_load(&h, ctl);
-    uint32_t last = units - 1u;
+    umm_idx last = units - 1u;
     blk_set(&h, last, BLK_NEXT, 0);
     instr_init(&h);
 #if defined(__OPTIMIZE_SIZE__)
@@ -856,8 +856,8 @@ static void *alloc_core(const struct umm_h *restrict h, size_t align, size_t siz
 {
     if (size == 0 || align >= ((size_t)h->ctl->unit_count << 3))
         return NULL;
-    uint32_t units = units_for_size(h, size);
-    uint32_t b = units ? alloc_block(h, units, align, align == 8u && size >= UMM_TOP_BYTES) : 0;
+    umm_idx units = units_for_size(h, size);
+    umm_idx b = units ? alloc_block(h, units, align, align == 8u && size >= UMM_TOP_BYTES) : 0;
     if (!b) {
         instr_oom(h);
         return NULL;
@@ -868,14 +868,14 @@ static void *alloc_core(const struct umm_h *restrict h, size_t align, size_t siz
 #else
 UMM_HOT void *malloc_core(const struct umm_h *restrict h, size_t size, uintptr_t owner)
 {
-    uint32_t b;
+    umm_idx b;
     /* One compare sets the rare sizes aside: 0 (wraps), large, too large. */
     if (__builtin_expect(size - 1u < UMM_TOP_BYTES - 1u, 1))
         b = alloc_units_core(h, units_for_small_size(h, size), 0);
     else {
         if (size == 0)
             return NULL;
-        uint32_t units = units_for_size(h, size);
+        umm_idx units = units_for_size(h, size);
         b = units ? alloc_units_core(h, units, 1) : 0;
     }
     if (!b) {
@@ -888,9 +888,9 @@ UMM_HOT void *malloc_core(const struct umm_h *restrict h, size_t size, uintptr_t
 #endif
 
 /* The block `ptr` names in `h`, or 0 after reporting why it is refused. */
-UMM_HOT uint32_t block_for_free_core(const struct umm_h *restrict h, void *ptr, unsigned op)
+UMM_HOT umm_idx block_for_free_core(const struct umm_h *restrict h, void *ptr, unsigned op)
 {
-    uint32_t b = block_of_user_ptr(h, ptr);
+    umm_idx b = block_of_user_ptr(h, ptr);
     if (__builtin_expect(!b, 0))
         instr_bad_pointer(h, ptr, op);
     return b;
@@ -903,16 +903,16 @@ UMM_HOT uint32_t block_for_free_core(const struct umm_h *restrict h, void *ptr, 
  */
 static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size, unsigned op)
 {
-    uint32_t b = block_for_free_core(h, ptr, op);
+    umm_idx b = block_for_free_core(h, ptr, op);
     if (!b)
         return NULL;
-    uint32_t end = blk_next(h, b);
+    umm_idx end = blk_next(h, b);
     if (size == 0) {
         if (instr_release(h, b, op))
             block_release(h, b, end, blk_get(h, b, BLK_PREV), 1);
         return NULL;
     }
-    uint32_t units = units_for_size(h, size);
+    umm_idx units = units_for_size(h, size);
     if (!units) {
         instr_oom(h);
         return NULL;
@@ -920,10 +920,10 @@ static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size,
     if (!instr_resize_begin(h, b))
         return NULL;
     size_t keep = instr_kept_bytes(h, b, size);
-    uint32_t have = end - b;
-    uint32_t next_units = free_units_of(h, end);
-    uint32_t prev = blk_get(h, b, BLK_PREV);
-    uint32_t prev_units = free_units_of(h, prev);
+    umm_idx have = end - b;
+    umm_idx next_units = free_units_of(h, end);
+    umm_idx prev = blk_get(h, b, BLK_PREV);
+    umm_idx prev_units = free_units_of(h, prev);
     /*
      * Grow into a free successor, else slide down into a free predecessor
      * (and the successor), else move.  A shrinking block slides down too
@@ -932,7 +932,7 @@ static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size,
      */
     int grow = units > have;
     if (!grow || units > have + next_units) {
-        uint32_t to = prev;
+        umm_idx to = prev;
         int slide = prev_units && (grow ? prev_units + have + next_units >= units
                                         : end + next_units - prev - units >= (UMM_SLIDE_BYTES >> 3));
         if (slide)
@@ -965,7 +965,7 @@ static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size,
 #else
 UMM_HOT void free_core(const struct umm_h *restrict h, void *ptr)
 {
-    uint32_t b = block_for_free_core(h, ptr, UMM_OP_FREE);
+    umm_idx b = block_for_free_core(h, ptr, UMM_OP_FREE);
     if (!b || !instr_release(h, b, UMM_OP_FREE))
         return;
     block_free_core(h, b);
@@ -975,7 +975,7 @@ UMM_HOT void *realloc_core(const struct umm_h *restrict h, void *ptr, size_t siz
 {
     if (!ptr)
         return malloc_core(h, size, owner);
-    uint32_t b = block_for_free_core(h, ptr, UMM_OP_REALLOC);
+    umm_idx b = block_for_free_core(h, ptr, UMM_OP_REALLOC);
     if (!b)
         return NULL;
     if (size == 0) {
@@ -983,17 +983,17 @@ UMM_HOT void *realloc_core(const struct umm_h *restrict h, void *ptr, size_t siz
             block_free_core(h, b);
         return NULL;
     }
-    uint32_t units = units_for_size(h, size);
+    umm_idx units = units_for_size(h, size);
     if (!units) {
         instr_oom(h);
         return NULL;
     }
     if (!instr_resize_begin(h, b))
         return NULL;
-    uint32_t have = blk_units(h, b);
-    uint32_t next = b + have;
-    uint32_t next_units;
-    uint32_t prev;
+    umm_idx have = blk_units(h, b);
+    umm_idx next = b + have;
+    umm_idx next_units;
+    umm_idx prev;
     if (units <= have) {
         /*
          * A block that shrinks above a free predecessor slides down into
@@ -1028,7 +1028,7 @@ UMM_HOT void *realloc_core(const struct umm_h *restrict h, void *ptr, size_t siz
          * a block that grew may grow again, into what is left above it.
          */
         size_t keep = instr_kept_bytes(h, b, size);
-        uint32_t fresh = alloc_units_core(h, units, 0);
+        umm_idx fresh = alloc_units_core(h, units, 0);
         if (!fresh) {
             instr_oom(h);
             return NULL;
@@ -1040,7 +1040,7 @@ UMM_HOT void *realloc_core(const struct umm_h *restrict h, void *ptr, size_t siz
     }
 slide:;
     size_t keep = instr_kept_bytes(h, b, size);
-    uint32_t end = next + next_units;
+    umm_idx end = next + next_units;
     freelist_remove(h, prev, b - prev);
     if (next_units)
         freelist_remove(h, next, next_units);
@@ -1058,14 +1058,14 @@ UMM_HOT void *memalign_core(const struct umm_h *restrict h, size_t align, size_t
         return malloc_core(h, size, owner);
     if (size == 0 || (align & (align - 1u)) || align >= ((size_t)h->ctl->unit_count << 3))
         return NULL;
-    uint32_t units = units_for_size(h, size);
-    uint32_t step = (uint32_t)(align >> 3);
+    umm_idx units = units_for_size(h, size);
+    umm_idx step = (umm_idx)(align >> 3);
     /* A lead-in gap must be able to stand as a free block: at worst one
      * alignment step short of a whole one, plus a step when blocks are wider
      * than a unit. */
-    uint32_t slack = step - 1u + (umm_min_units(h) > 1u ? step : 0u);
-    uint32_t have;
-    uint32_t b = units ? fit_unlink_core(h, units + slack, &have) : 0;
+    umm_idx slack = step - 1u + (umm_min_units(h) > 1u ? step : 0u);
+    umm_idx have;
+    umm_idx b = units ? fit_unlink_core(h, units + slack, &have) : 0;
     if (!b) {
         instr_oom(h);
         return NULL;
@@ -1073,9 +1073,9 @@ UMM_HOT void *memalign_core(const struct umm_h *restrict h, size_t align, size_t
     instr_free_removed(h, have);
     /* Carved in place: [free gap][units used][free rest], each part that
      * can stand as a block of its own; b's neighbours are used. */
-    uint32_t end = b + have;
+    umm_idx end = b + have;
     uintptr_t user = (uintptr_t)user_ptr(h, b);
-    uint32_t gap = (uint32_t)(((align - (user & (align - 1u))) & (align - 1u)) >> 3);
+    umm_idx gap = (umm_idx)(((align - (user & (align - 1u))) & (align - 1u)) >> 3);
     if (gap && gap < umm_min_units(h))
         gap += step;
     if (gap) {
@@ -1095,7 +1095,7 @@ UMM_HOT void *memalign_core(const struct umm_h *restrict h, size_t align, size_t
 
 static size_t usable_size_core(const struct umm_h *restrict h, void *ptr)
 {
-    uint32_t b = block_of_user_ptr(h, ptr);
+    umm_idx b = block_of_user_ptr(h, ptr);
     if (!b)
         return 0;
     return instr_usable_bytes(h, b);
