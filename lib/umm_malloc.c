@@ -95,8 +95,12 @@ UMM_HOT void freelist_insert(const struct umm_h *restrict h, umm_idx b, umm_idx 
     instr_free_added(h, units);
 }
 
-/* Unlinks free block `b` from the list of class `c`, its own class. */
-UMM_HOT void freelist_unlink(const struct umm_h *restrict h, umm_idx b, umm_idx c)
+/*
+ * Unlinks free block `b` from the list of its class: `c`, or when that is
+ * UMM_NONE, the class of `units`, computed only if `b` heads the list (only
+ * then are the bin and the bitmap touched).
+ */
+UMM_HOT void freelist_unlink_sized(const struct umm_h *restrict h, umm_idx b, umm_idx units, umm_idx c)
 {
     umm_idx next = blk_get(h, b, BLK_NFREE);
     umm_idx prev = blk_get(h, b, BLK_PFREE);
@@ -105,10 +109,18 @@ UMM_HOT void freelist_unlink(const struct umm_h *restrict h, umm_idx b, umm_idx 
     if (prev)
         blk_set(h, prev, BLK_NFREE, next);
     else {
+        if (c == UMM_NONE)
+            c = umm_class_of(units);
         bin_set(h, c, next);
         if (!next)
             bitmap_clear(h, c);
     }
+}
+
+/* Unlinks free block `b` from the list of class `c`, its own class. */
+UMM_HOT void freelist_unlink(const struct umm_h *restrict h, umm_idx b, umm_idx c)
+{
+    freelist_unlink_sized(h, b, 0, c);
 }
 
 /*
@@ -134,22 +146,10 @@ UMM_HOT void freelist_unlink_second(const struct umm_h *restrict h, umm_idx head
         blk_set(h, next, BLK_PFREE, head);
 }
 
-/* Unlinks free block `b` of `units`.  Only a list head needs its class
- * (for the bin and the bitmap), so only then is it computed. */
+/* Unlinks free block `b` of `units`. */
 UMM_HOT void freelist_remove(const struct umm_h *restrict h, umm_idx b, umm_idx units)
 {
-    umm_idx next = blk_get(h, b, BLK_NFREE);
-    umm_idx prev = blk_get(h, b, BLK_PFREE);
-    if (next)
-        blk_set(h, next, BLK_PFREE, prev);
-    if (prev)
-        blk_set(h, prev, BLK_NFREE, next);
-    else {
-        umm_idx c = umm_class_of(units);
-        bin_set(h, c, next);
-        if (!next)
-            bitmap_clear(h, c);
-    }
+    freelist_unlink_sized(h, b, units, UMM_NONE);
     instr_free_removed(h, units);
 }
 #endif
