@@ -1075,7 +1075,7 @@ UMM_HOT void *memalign_core(const struct umm_h *restrict h, size_t align, size_t
      * can stand as a block of its own; b's neighbours are used. */
     umm_idx end = b + have;
     uintptr_t user = (uintptr_t)user_ptr(h, b);
-    umm_idx gap = (umm_idx)(((align - (user & (align - 1u))) & (align - 1u)) >> 3);
+    umm_idx gap = (umm_idx)(((0u - user) & (align - 1u)) >> 3);
     if (gap && gap < umm_min_units(h))
         gap += step;
     if (gap) {
