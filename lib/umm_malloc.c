@@ -610,11 +610,11 @@ UMM_HOT umm_idx block_of_user_ptr(const struct umm_h *restrict h, const void *p)
 #else
     size_t offset = (size_t)((uintptr_t)p - (uintptr_t)h->blocks - umm_hdr_bytes(h) - umm_prefix(h));
 #endif
-    uint32_t n = h->ctl->unit_count;
-    /* One compare for blocks 1..n-2: offset 0 (the head sentinel) wraps. */
-    if ((offset & 7u) || offset - 8u >= ((size_t)(n - 2u) << 3))
-        return 0;
+    umm_idx n = h->ctl->unit_count;
     umm_idx b = (umm_idx)(offset >> 3);
+    /* One compare for blocks 1..n-2: block 0 (the head sentinel) wraps. */
+    if ((offset & 7u) || b - 1u >= n - 2u)
+        return 0;
     umm_idx next = blk_get(h, b, BLK_NEXT);
     /* b < next <= n-1; the free flag lies above every index, so a free
      * block (a double free) fails too. */
