@@ -1268,17 +1268,35 @@ void *umm_memalign(size_t align, size_t size)
     return op_entry((void *)align, size, UMM_OP_MEMALIGN, NULL, UMM_CALLER());
 }
 #else
+/*
+ * The speed build's entry points: the operation runs under the lock on a
+ * ready heap, compiled once per index width (UMM_BY_WIDTH, where `h` names
+ * the heap context), then the after-operation hook.
+ */
+#define UMM_LOCKED_OP(heap, op_code, narrow_op, wide_op)                      \
+    do {                                                                      \
+        struct umm_h h;                                                       \
+        UMM_CRITICAL_DECL(op);                                                \
+        UMM_CRITICAL_ENTRY(op);                                               \
+        if (heap_ready_core((heap), &h)) {                                    \
+            UMM_BY_WIDTH(h, narrow_op, wide_op);                              \
+            instr_after_op(&h, (op_code));                                    \
+        }                                                                     \
+        UMM_CRITICAL_EXIT(op);                                                \
+    } while (0)
+
+/* calloc's block, zeroed. */
+static inline void *zeroed(void *p, size_t bytes)
+{
+    if (p)
+        memset(p, 0, bytes);
+    return p;
+}
+
 UMM_HOT void *malloc_entry(umm_heap *heap, size_t size, uintptr_t owner)
 {
-    struct umm_h h;
     void *p = NULL;
-    UMM_CRITICAL_DECL(op);
-    UMM_CRITICAL_ENTRY(op);
-    if (heap_ready_core(heap, &h)) {
-        UMM_BY_WIDTH(h, p = malloc_core(&h, size, owner), p = malloc_wide(heap, size, owner));
-        instr_after_op(&h, UMM_OP_MALLOC);
-    }
-    UMM_CRITICAL_EXIT(op);
+    UMM_LOCKED_OP(heap, UMM_OP_MALLOC, p = malloc_core(&h, size, owner), p = malloc_wide(heap, size, owner));
     return p;
 }
 
@@ -1292,17 +1310,9 @@ UMM_HOT void *calloc_entry(umm_heap *heap, size_t num, size_t size, uintptr_t ow
     size_t bytes;
     if (__builtin_mul_overflow(num, size, &bytes))
         return NULL;
-    struct umm_h h;
     void *p = NULL;
-    UMM_CRITICAL_DECL(op);
-    UMM_CRITICAL_ENTRY(op);
-    if (heap_ready_core(heap, &h)) {
-        UMM_BY_WIDTH(h, p = malloc_core(&h, bytes, owner), p = malloc_wide(heap, bytes, owner));
-        if (p)
-            memset(p, 0, bytes);
-        instr_after_op(&h, UMM_OP_MALLOC);
-    }
-    UMM_CRITICAL_EXIT(op);
+    UMM_LOCKED_OP(heap, UMM_OP_MALLOC, p = zeroed(malloc_core(&h, bytes, owner), bytes),
+                  p = zeroed(malloc_wide(heap, bytes, owner), bytes));
     return p;
 }
 
@@ -1313,15 +1323,9 @@ void *umm_multi_calloc_owned(umm_heap *heap, size_t num, size_t size, uintptr_t 
 
 UMM_HOT void *realloc_entry(umm_heap *heap, void *ptr, size_t size, uintptr_t owner)
 {
-    struct umm_h h;
     void *p = NULL;
-    UMM_CRITICAL_DECL(op);
-    UMM_CRITICAL_ENTRY(op);
-    if (heap_ready_core(heap, &h)) {
-        UMM_BY_WIDTH(h, p = realloc_core(&h, ptr, size, owner), p = realloc_wide(heap, ptr, size, owner));
-        instr_after_op(&h, UMM_OP_REALLOC);
-    }
-    UMM_CRITICAL_EXIT(op);
+    UMM_LOCKED_OP(heap, UMM_OP_REALLOC, p = realloc_core(&h, ptr, size, owner),
+                  p = realloc_wide(heap, ptr, size, owner));
     return p;
 }
 
@@ -1332,15 +1336,9 @@ void *umm_multi_realloc_owned(umm_heap *heap, void *ptr, size_t size, uintptr_t 
 
 UMM_HOT void *memalign_entry(umm_heap *heap, size_t align, size_t size, uintptr_t owner)
 {
-    struct umm_h h;
     void *p = NULL;
-    UMM_CRITICAL_DECL(op);
-    UMM_CRITICAL_ENTRY(op);
-    if (heap_ready_core(heap, &h)) {
-        UMM_BY_WIDTH(h, p = memalign_core(&h, align, size, owner), p = memalign_wide(heap, align, size, owner));
-        instr_after_op(&h, UMM_OP_MEMALIGN);
-    }
-    UMM_CRITICAL_EXIT(op);
+    UMM_LOCKED_OP(heap, UMM_OP_MEMALIGN, p = memalign_core(&h, align, size, owner),
+                  p = memalign_wide(heap, align, size, owner));
     return p;
 }
 
@@ -1351,16 +1349,9 @@ void *umm_multi_memalign_owned(umm_heap *heap, size_t align, size_t size, uintpt
 
 UMM_HOT void free_entry(umm_heap *heap, void *ptr)
 {
-    struct umm_h h;
     if (!ptr)
         return;
-    UMM_CRITICAL_DECL(op);
-    UMM_CRITICAL_ENTRY(op);
-    if (heap_ready_core(heap, &h)) {
-        UMM_BY_WIDTH(h, free_core(&h, ptr), free_wide(heap, ptr));
-        instr_after_op(&h, UMM_OP_FREE);
-    }
-    UMM_CRITICAL_EXIT(op);
+    UMM_LOCKED_OP(heap, UMM_OP_FREE, free_core(&h, ptr), free_wide(heap, ptr));
 }
 
 void umm_multi_free(umm_heap *heap, void *ptr)
