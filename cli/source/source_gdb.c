@@ -633,40 +633,35 @@ fail:
     return NULL;
 }
 
-struct hv_source *hv_source_gdb_open(const char *host_port,
-                                     const struct hv_live_options *opt,
+/* Opens the source over a connection to `target` (`fd` < 0) or over `fd`. */
+static struct hv_source *gdb_connect(const char *target, int fd, const struct hv_live_options *opt,
                                      char *err, size_t errlen)
 {
-    struct gdb_source *g = gdb_new(host_port, opt);
+    struct gdb_source *g = gdb_new(target, opt);
     if (g == NULL) {
+        if (fd >= 0)
+            close(fd);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    char cerr[160];
-    g->fd = net_connect(host_port, GDB_DEFAULT_PORT, g->timeout_ms, cerr, sizeof cerr);
+    g->fd = hv_live_stream(target, GDB_DEFAULT_PORT, fd, g->timeout_ms, err, errlen);
     if (g->fd < 0) {
-        snprintf(err, errlen, "cannot connect: %s", cerr);
         gdb_free(g);
         return NULL;
     }
     return gdb_handshake(g, err, errlen);
 }
 
+struct hv_source *hv_source_gdb_open(const char *host_port,
+                                     const struct hv_live_options *opt,
+                                     char *err, size_t errlen)
+{
+    return gdb_connect(host_port, -1, opt, err, errlen);
+}
+
 struct hv_source *hv_source_gdb_attach(int fd, const char *name,
                                        const struct hv_live_options *opt,
                                        char *err, size_t errlen)
 {
-    struct gdb_source *g = gdb_new(name, opt);
-    if (g == NULL) {
-        close(fd);
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    g->fd = fd;
-    if (net_set_nonblocking(fd) < 0) {
-        snprintf(err, errlen, "cannot use the connection");
-        gdb_free(g);
-        return NULL;
-    }
-    return gdb_handshake(g, err, errlen);
+    return gdb_connect(name, fd, opt, err, errlen);
 }

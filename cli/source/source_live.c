@@ -3,11 +3,13 @@
  * counters, and the re-read check for snapshots of a running target.
  */
 #include "source_live.h"
+#include "net.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void hv_live_set_error(struct hv_source *src, const char *fmt, ...)
 {
@@ -21,6 +23,24 @@ void hv_live_set_error(struct hv_source *src, const char *fmt, ...)
             *p = ' ';
         else if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
             *p = '?';
+}
+
+int hv_live_stream(const char *target, int default_port, int fd, int timeout_ms,
+                   char *err, size_t errlen)
+{
+    if (fd < 0) {
+        char cerr[160];
+        fd = net_connect(target, default_port, timeout_ms, cerr, sizeof cerr);
+        if (fd < 0)
+            snprintf(err, errlen, "cannot connect: %s", cerr);
+        return fd;
+    }
+    if (net_set_nonblocking(fd) < 0) {
+        close(fd);
+        snprintf(err, errlen, "cannot use the connection");
+        return -1;
+    }
+    return fd;
 }
 
 int hv_live_is_live(const struct hv_source *src)

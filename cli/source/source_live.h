@@ -122,6 +122,12 @@ struct hv_live_source {
 void hv_live_set_error(struct hv_source *src, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int hv_live_is_live(const struct hv_source *src);
+/* The stream of a live source being opened: a connection to `target`
+ * ("HOST[:PORT]", `default_port` when it names none) when `fd` < 0, else
+ * `fd`, adopted; non-blocking either way.  -1 with a one-line reason in
+ * `err` on failure (an adopted `fd` is then closed). */
+int hv_live_stream(const char *target, int default_port, int fd, int timeout_ms,
+                   char *err, size_t errlen);
 extern const struct hv_source_ops hv_gdb_source_ops;
 extern const struct hv_source_ops hv_openocd_source_ops;
 

@@ -392,40 +392,35 @@ static struct hv_source *ocd_handshake(struct ocd_source *o, char *err, size_t e
     return &o->live.base;
 }
 
-struct hv_source *hv_source_openocd_open(const char *host_port,
-                                         const struct hv_live_options *opt,
-                                         char *err, size_t errlen)
+/* Opens the source over a connection to `target` (`fd` < 0) or over `fd`. */
+static struct hv_source *ocd_connect(const char *target, int fd, const struct hv_live_options *opt,
+                                     char *err, size_t errlen)
 {
-    struct ocd_source *o = ocd_new(host_port, opt);
+    struct ocd_source *o = ocd_new(target, opt);
     if (o == NULL) {
+        if (fd >= 0)
+            close(fd);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    char cerr[160];
-    o->fd = net_connect(host_port, OCD_DEFAULT_PORT, o->timeout_ms, cerr, sizeof cerr);
+    o->fd = hv_live_stream(target, OCD_DEFAULT_PORT, fd, o->timeout_ms, err, errlen);
     if (o->fd < 0) {
-        snprintf(err, errlen, "cannot connect: %s", cerr);
         ocd_free(o);
         return NULL;
     }
     return ocd_handshake(o, err, errlen);
 }
 
+struct hv_source *hv_source_openocd_open(const char *host_port,
+                                         const struct hv_live_options *opt,
+                                         char *err, size_t errlen)
+{
+    return ocd_connect(host_port, -1, opt, err, errlen);
+}
+
 struct hv_source *hv_source_openocd_attach(int fd, const char *name,
                                            const struct hv_live_options *opt,
                                            char *err, size_t errlen)
 {
-    struct ocd_source *o = ocd_new(name, opt);
-    if (o == NULL) {
-        close(fd);
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    o->fd = fd;
-    if (net_set_nonblocking(fd) < 0) {
-        snprintf(err, errlen, "cannot use the connection");
-        ocd_free(o);
-        return NULL;
-    }
-    return ocd_handshake(o, err, errlen);
+    return ocd_connect(name, fd, opt, err, errlen);
 }
