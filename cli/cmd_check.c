@@ -65,11 +65,7 @@ int cmd_check(const struct cli_args *a)
     int color = color_enabled(stdout, (enum color_mode)a->color);
     struct jw w;
     if (a->json) {
-        jw_init(&w, stdout);
-        jw_begin_object(&w, NULL);
-        jw_u64(&w, "schema", 1);
-        jw_str(&w, "tool", "heapview " HEAPVIEW_VERSION);
-        jw_begin_array(&w, "heaps");
+        jw_document_begin(&w, stdout, "heaps");
     }
     for (size_t i = 0; i < s.heap_count; i++) {
         struct gate_result gates[4];

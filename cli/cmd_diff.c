@@ -42,11 +42,7 @@ int cmd_diff(const struct cli_args *a)
     }
     struct jw w;
     if (a->json) {
-        jw_init(&w, stdout);
-        jw_begin_object(&w, NULL);
-        jw_u64(&w, "schema", 1);
-        jw_str(&w, "tool", "heapview " HEAPVIEW_VERSION);
-        jw_begin_array(&w, "heaps");
+        jw_document_begin(&w, stdout, "heaps");
     }
     for (size_t i = 0; i < sb.heap_count; i++) {
         const struct hv_heap *hb = &sb.heaps[i], *ha = match_heap(&sa, hb);
@@ -108,9 +104,7 @@ int cmd_diff(const struct cli_args *a)
         free(d);
     }
     if (a->json) {
-        jw_end_array(&w);
-        jw_end_object(&w);
-        jw_finish(&w);
+        jw_document_end(&w);
     }
     if (rc == 0)
         rc = session_problem_count(&sa) + session_problem_count(&sb) ? EXIT_PROBLEMS : EXIT_HEALTHY;

@@ -26,11 +26,7 @@ int cmd_map(const struct cli_args *a)
     }
     if (a->json) {
         struct jw w;
-        jw_init(&w, stdout);
-        jw_begin_object(&w, NULL);
-        jw_u64(&w, "schema", 1);
-        jw_str(&w, "tool", "heapview " HEAPVIEW_VERSION);
-        jw_begin_array(&w, "maps");
+        jw_document_begin(&w, stdout, "maps");
         for (size_t i = 0; i < s.heap_count; i++) {
             const struct hv_heap *h = &s.heaps[i];
             struct hv_map_cell *map;
@@ -56,9 +52,7 @@ int cmd_map(const struct cli_args *a)
             jw_end_object(&w);
             free(map);
         }
-        jw_end_array(&w);
-        jw_end_object(&w);
-        jw_finish(&w);
+        jw_document_end(&w);
     } else if (!a->svg) {
         int color = color_enabled(stdout, (enum color_mode)a->color);
         for (size_t i = 0; i < s.heap_count; i++) {

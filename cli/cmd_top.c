@@ -14,11 +14,7 @@ int cmd_top(const struct cli_args *a)
     size_t limit = a->limit.set ? (size_t)a->limit.value : 20;
     struct jw w;
     if (a->json) {
-        jw_init(&w, stdout);
-        jw_begin_object(&w, NULL);
-        jw_u64(&w, "schema", 1);
-        jw_str(&w, "tool", "heapview " HEAPVIEW_VERSION);
-        jw_begin_array(&w, "heaps");
+        jw_document_begin(&w, stdout, "heaps");
     }
     for (size_t i = 0; i < s.heap_count; i++) {
         const struct hv_heap *h = &s.heaps[i];
@@ -74,9 +70,7 @@ int cmd_top(const struct cli_args *a)
         free(stats);
     }
     if (a->json) {
-        jw_end_array(&w);
-        jw_end_object(&w);
-        jw_finish(&w);
+        jw_document_end(&w);
     }
     rc = session_problem_count(&s) ? EXIT_PROBLEMS : EXIT_HEALTHY;
     session_close(&s);

@@ -133,6 +133,22 @@ void jw_finish(struct jw *w)
     fputc('\n', w->f);
 }
 
+void jw_document_begin(struct jw *w, FILE *f, const char *list)
+{
+    jw_init(w, f);
+    jw_begin_object(w, NULL);
+    jw_u64(w, "schema", 1);
+    jw_str(w, "tool", "heapview " HEAPVIEW_VERSION);
+    jw_begin_array(w, list);
+}
+
+void jw_document_end(struct jw *w)
+{
+    jw_end_array(w);
+    jw_end_object(w);
+    jw_finish(w);
+}
+
 int color_enabled(FILE *f, enum color_mode mode)
 {
     if (mode == COLOR_NEVER)

@@ -31,6 +31,12 @@ void jw_null(struct jw *w, const char *key);
 void jw_bool(struct jw *w, const char *key, int v);
 void jw_finish(struct jw *w);   /* closing newline */
 
+/* A heapview JSON document on `f`: {"schema": 1, "tool": "heapview ...",
+ * and the array `list` opened for its entries. */
+void jw_document_begin(struct jw *w, FILE *f, const char *list);
+/* Closes the array and the document. */
+void jw_document_end(struct jw *w);
+
 /* Colour: decided once from the stream, --color and NO_COLOR. */
 enum color_mode { COLOR_AUTO = 0, COLOR_ALWAYS, COLOR_NEVER };
 int color_enabled(FILE *f, enum color_mode mode);

@@ -170,14 +170,8 @@ static void json_heap(struct jw *w, const struct session *s, const struct hv_hea
 void render_json_document(FILE *f, const struct session *s, int with_blocks)
 {
     struct jw w;
-    jw_init(&w, f);
-    jw_begin_object(&w, NULL);
-    jw_u64(&w, "schema", 1);
-    jw_str(&w, "tool", "heapview " HEAPVIEW_VERSION);
-    jw_begin_array(&w, "heaps");
+    jw_document_begin(&w, f, "heaps");
     for (size_t i = 0; i < s->heap_count; i++)
         json_heap(&w, s, &s->heaps[i], with_blocks);
-    jw_end_array(&w);
-    jw_end_object(&w);
-    jw_finish(&w);
+    jw_document_end(&w);
 }
