@@ -11,7 +11,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
+
+from qemu_stub import start_qemu_gdbstub, wait_for_gdbstub
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
@@ -76,20 +77,11 @@ def bench_qemu(tmp):
     sock = os.path.join(tmp, 'gdb.sock')
     with open(os.path.join(tmp, 'timing.gdb'), 'w') as f:
         f.write(TIMING)
-    proc = subprocess.Popen([qemu, '-M', 'mps2-an385', '-cpu', 'cortex-m3', '-nographic',
-                             '-monitor', 'none', '-serial', 'none', '-kernel', elf,
-                             '-semihosting-config', 'enable=on,target=native',
-                             '-chardev', 'socket,id=g,path=%s,server=on,wait=off' % sock,
-                             '-gdb', 'chardev:g', '-S'],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = start_qemu_gdbstub(qemu, elf, sock)
     try:
-        deadline = time.monotonic() + 10
-        while not os.path.exists(sock):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                print('qemu: did not start')
-                return False
-            time.sleep(0.01)
+        if wait_for_gdbstub(proc, sock) is not None:
+            print('qemu: did not start')
+            return False
         g = run([GDB, '-batch', '-nx', '-ex', 'set pagination off', '-ex', 'source ' + UMM_PY,
                  '-ex', 'target remote ' + sock, '-ex', 'break *hv_checkpoint', '-ex', 'continue',
                  '-x', os.path.join(tmp, 'timing.gdb'), elf])

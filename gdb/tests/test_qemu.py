@@ -7,11 +7,11 @@ import re
 import shutil
 import struct
 import subprocess
-import time
 
 import pytest
 
 from conftest import BUILD, GDB_DIR
+from qemu_stub import start_qemu_gdbstub, wait_for_gdbstub
 
 GDB = os.environ.get('GDB', 'gdb-multiarch')
 QEMU = shutil.which('qemu-system-arm')
@@ -46,19 +46,10 @@ def parse_truth(raw):
 
 def run_on_qemu(elf, tmp_path, commands, timeout=60):
     sock = os.path.join(str(tmp_path), 'gdb.sock')
-    proc = subprocess.Popen([QEMU, '-M', 'mps2-an385', '-cpu', 'cortex-m3', '-nographic',
-                             '-monitor', 'none', '-serial', 'none', '-kernel', elf,
-                             '-semihosting-config', 'enable=on,target=native',
-                             '-chardev', 'socket,id=g,path=%s,server=on,wait=off' % sock,
-                             '-gdb', 'chardev:g', '-S'],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = start_qemu_gdbstub(QEMU, elf, sock)
     try:
-        deadline = time.monotonic() + 10
-        while not os.path.exists(sock):
-            assert proc.poll() is None, 'qemu exited with status %s' % proc.returncode
-            assert time.monotonic() < deadline, 'qemu did not open its gdb socket'
-            time.sleep(0.01)
+        why = wait_for_gdbstub(proc, sock)
+        assert why is None, why
         argv = [GDB, '-batch', '-nx', '-ex', 'set pagination off', '-ex', 'set width 0',
                 '-ex', 'source ' + UMM_PY, '-ex', 'target remote ' + sock,
                 '-ex', 'break *hv_checkpoint', '-ex', 'continue']
