@@ -286,13 +286,7 @@ static void check_free_lists(struct hv_heap *h)
     uint8_t *free_start = walk_bitmap_new(n), *on_list = walk_bitmap_new(n);
     if (!free_start || !on_list)
         goto out;
-    uint64_t free_blocks = 0, members = 0;
-    for (size_t i = 0; i < h->block_count; i++) {
-        if (h->blocks[i].state == HV_BLOCK_FREE) {
-            bit_set(free_start, h->blocks[i].index);
-            free_blocks++;
-        }
-    }
+    uint64_t free_blocks = walk_mark_free_starts(h, free_start), members = 0;
     for (unsigned c = 0; c < classes; c++) {
         uint64_t m = mem_rd(h, h->bins_off + (uint64_t)c * ib, ib), prev = 0;
         uint64_t link_addr = h->address + h->bins_off + (uint64_t)c * ib;

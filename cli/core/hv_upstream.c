@@ -62,13 +62,7 @@ static void check_free_list(struct hv_heap *h)
     if (!free_start || !on_list || !walk_hdr_readable(h, 0) ||
         !hv_span_readable(&h->mem, 4, 4))
         goto out;
-    uint64_t free_blocks = 0, members = 0;
-    for (size_t i = 0; i < h->block_count; i++) {
-        if (h->blocks[i].state == HV_BLOCK_FREE) {
-            bit_set(free_start, h->blocks[i].index);
-            free_blocks++;
-        }
-    }
+    uint64_t free_blocks = walk_mark_free_starts(h, free_start), members = 0;
     uint64_t m = rd16_at(h, 4), prev = 0;
     for (uint64_t steps = 0; m != 0; steps++) {
         if (steps > n || m >= n || !bit_get(free_start, m)) {

@@ -88,6 +88,18 @@ uint8_t *walk_bitmap_new(uint64_t bits)
     return calloc((size_t)(bits / 8 + 1), 1);
 }
 
+uint64_t walk_mark_free_starts(const struct hv_heap *h, uint8_t *starts)
+{
+    uint64_t free_blocks = 0;
+    for (size_t i = 0; i < h->block_count; i++) {
+        if (h->blocks[i].state == HV_BLOCK_FREE) {
+            bit_set(starts, h->blocks[i].index);
+            free_blocks++;
+        }
+    }
+    return free_blocks;
+}
+
 uint64_t walk_count_not(const struct hv_heap *h, uint64_t off, uint64_t len, uint8_t value,
                         uint64_t *first, uint64_t *last)
 {

@@ -61,6 +61,9 @@ void walk_metrics(struct hv_heap *h, uint64_t overhead);
 uint8_t *walk_bitmap_new(uint64_t bits);
 static inline int bit_get(const uint8_t *m, uint64_t i) { return m[i >> 3] >> (i & 7) & 1; }
 static inline void bit_set(uint8_t *m, uint64_t i) { m[i >> 3] = (uint8_t)(m[i >> 3] | 1u << (i & 7)); }
+/* Sets the bit of every free block's first unit in `starts`; returns how
+ * many free blocks the walk found (what a free-list check must account for). */
+uint64_t walk_mark_free_starts(const struct hv_heap *h, uint8_t *starts);
 
 /* Counts bytes in [off, off+len) of mem that differ from `value`; *first
  * gets the offset of the first and *last of the last. */
