@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 
-from qemu_stub import start_qemu_gdbstub, wait_for_gdbstub
+from qemu_stub import start_qemu_gdbstub, stop_qemu, wait_for_gdbstub
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
@@ -87,13 +87,7 @@ def bench_qemu(tmp):
                  '-x', os.path.join(tmp, 'timing.gdb'), elf])
         return report('qemu', g)
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_qemu(proc)
 
 
 def main():

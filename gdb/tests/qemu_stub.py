@@ -17,6 +17,17 @@ def start_qemu_gdbstub(qemu, elf, sock):
                             stderr=subprocess.DEVNULL)
 
 
+def stop_qemu(proc):
+    """Ends `proc` if it still runs: terminate, then kill after 5 s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def wait_for_gdbstub(proc, sock, timeout=10):
     """None once `sock` exists, else why it never will: QEMU exited or
     `timeout` seconds passed."""

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from conftest import BUILD, GDB_DIR
-from qemu_stub import start_qemu_gdbstub, wait_for_gdbstub
+from qemu_stub import start_qemu_gdbstub, stop_qemu, wait_for_gdbstub
 
 GDB = os.environ.get('GDB', 'gdb-multiarch')
 QEMU = shutil.which('qemu-system-arm')
@@ -59,13 +59,7 @@ def run_on_qemu(elf, tmp_path, commands, timeout=60):
         g = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
         return g.stdout.split(MARK + '\n')[1:-1], g.stderr
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_qemu(proc)
 
 
 @pytest.mark.skipif(QEMU is None, reason='qemu-system-arm is not installed')
