@@ -896,6 +896,38 @@ UMM_HOT umm_idx block_for_free_core(const struct umm_h *restrict h, void *ptr, u
     return b;
 }
 
+/*
+ * What every realloc of a live block does first (`op` names the call in
+ * fault reports): the block `ptr` names, with the units `size` needs in
+ * *units; 0 when the call ends here: a refused pointer, `size` 0 (the block
+ * is freed), a size no heap holds, or a block the checks refuse.
+ */
+UMM_HOT umm_idx resize_begin_core(const struct umm_h *restrict h, void *ptr, size_t size, unsigned op,
+                                  umm_idx *units)
+{
+    umm_idx b = block_for_free_core(h, ptr, op);
+    if (!b)
+        return 0;
+    if (size == 0) {
+        if (instr_release(h, b, op)) {
+#if defined(__OPTIMIZE_SIZE__)
+            block_release(h, b, blk_next(h, b), blk_get(h, b, BLK_PREV), 1);
+#else
+            block_free_core(h, b);
+#endif
+        }
+        return 0;
+    }
+    *units = units_for_size(h, size);
+    if (!*units) {
+        instr_oom(h);
+        return 0;
+    }
+    if (!instr_resize_begin(h, b))
+        return 0;
+    return b;
+}
+
 #if defined(__OPTIMIZE_SIZE__)
 /*
  * -Os: realloc of a block, which is also free (`size` 0); `op` names the
@@ -903,22 +935,11 @@ UMM_HOT umm_idx block_for_free_core(const struct umm_h *restrict h, void *ptr, u
  */
 static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size, unsigned op)
 {
-    umm_idx b = block_for_free_core(h, ptr, op);
+    umm_idx units;
+    umm_idx b = resize_begin_core(h, ptr, size, op, &units);
     if (!b)
         return NULL;
     umm_idx end = blk_next(h, b);
-    if (size == 0) {
-        if (instr_release(h, b, op))
-            block_release(h, b, end, blk_get(h, b, BLK_PREV), 1);
-        return NULL;
-    }
-    umm_idx units = units_for_size(h, size);
-    if (!units) {
-        instr_oom(h);
-        return NULL;
-    }
-    if (!instr_resize_begin(h, b))
-        return NULL;
     size_t keep = instr_kept_bytes(h, b, size);
     umm_idx have = end - b;
     umm_idx next_units = free_units_of(h, end);
@@ -975,20 +996,9 @@ UMM_HOT void *realloc_core(const struct umm_h *restrict h, void *ptr, size_t siz
 {
     if (!ptr)
         return malloc_core(h, size, owner);
-    umm_idx b = block_for_free_core(h, ptr, UMM_OP_REALLOC);
+    umm_idx units;
+    umm_idx b = resize_begin_core(h, ptr, size, UMM_OP_REALLOC, &units);
     if (!b)
-        return NULL;
-    if (size == 0) {
-        if (instr_release(h, b, UMM_OP_REALLOC))
-            block_free_core(h, b);
-        return NULL;
-    }
-    umm_idx units = units_for_size(h, size);
-    if (!units) {
-        instr_oom(h);
-        return NULL;
-    }
-    if (!instr_resize_begin(h, b))
         return NULL;
     umm_idx have = blk_units(h, b);
     umm_idx next = b + have;
