@@ -288,18 +288,19 @@ static void block_split(const struct umm_h *restrict h, umm_idx b, umm_idx units
 
 /*
  * A free block of at least `units`, off its list, its size in *have; 0
- * when none fits.  The speed build's choice, in one tail: best fit looks
- * at up to UMM_FIT_SCAN_LIMIT blocks of the request's own class (the
- * closest fit, the first of equals, stopping at one too close to split);
- * else, of the first two blocks of the first class where every block
- * fits, the smaller, then the lower in memory.
+ * when none fits.  The speed build's choice, in one tail: best fit, when
+ * `closest` asks for it, looks at up to UMM_FIT_SCAN_LIMIT blocks of the
+ * request's own class (the closest fit, the first of equals, stopping at
+ * one too close to split); else, of the first two blocks of the first
+ * class where every block fits, the smaller, then the lower in memory.
  */
-UMM_HOT umm_idx fit_unlink_core(const struct umm_h *restrict h, umm_idx units, umm_idx *have)
+UMM_HOT umm_idx fit_unlink_core(const struct umm_h *restrict h, umm_idx units, umm_idx *have, int closest)
 {
     umm_idx b = 0;
     umm_idx c = umm_class_of(units);
+    (void)closest;
 #if defined(UMM_BEST_FIT)
-    if (units >= UMM_FMT_LINEAR_CLASSES && c < h->ctl->class_count) {
+    if (closest && units >= UMM_FMT_LINEAR_CLASSES && c < h->ctl->class_count) {
         umm_idx best_units = UMM_NONE;
         umm_idx candidate = bin_get(h, c);
         for (unsigned left = UMM_FIT_SCAN_LIMIT; candidate && left; left--) {
@@ -364,7 +365,7 @@ static umm_idx alloc_block(const struct umm_h *restrict h, umm_idx units, size_t
     umm_idx step = (umm_idx)(align >> 3);
     umm_idx slack = step > 1u ? (step << h->wide) - 1u : 0u;
     umm_idx have;
-    umm_idx b = fit_unlink_core(h, units + slack, &have);
+    umm_idx b = fit_unlink_core(h, units + slack, &have, !slack);
     if (!b)
         return 0;
     umm_idx end = b + have;
@@ -495,11 +496,16 @@ UMM_HOT umm_idx first2_unlink(const struct umm_h *restrict h, umm_idx b, umm_idx
 /*
  * A free block of at least `units`, off its list, its size in *have; 0
  * when none fits.  Below UMM_FMT_LINEAR_CLASSES a class holds one size, so
- * the search for a class that fits starts at the exact one.
+ * the search for a class that fits starts at the exact one.  `closest`
+ * (best fit) first looks for the closest fit in the request's own class.
+ * An aligned request passes 0: its `units` include the worst lead-in gap,
+ * so the closest fit to them is not the closest to what the block will
+ * hold, and the scan would cost without buying a tighter fit.
  */
-UMM_HOT umm_idx fit_unlink_core(const struct umm_h *restrict h, umm_idx units, umm_idx *have)
+UMM_HOT umm_idx fit_unlink_core(const struct umm_h *restrict h, umm_idx units, umm_idx *have, int closest)
 {
     umm_idx candidate;
+    (void)closest;
     /* The request's own class, and the lowest whose every block holds it
      * (the next one when `units` is not the smallest size of its own). */
     umm_idx own = units, fit = units;
@@ -514,7 +520,7 @@ UMM_HOT umm_idx fit_unlink_core(const struct umm_h *restrict h, umm_idx units, u
      * blocks are within 1/8 of the request) before settling for a block of
      * a larger class.
      */
-    if (units >= UMM_FMT_LINEAR_CLASSES) {
+    if (closest && units >= UMM_FMT_LINEAR_CLASSES) {
         umm_idx best = 0, best_units = UMM_NONE;
         candidate = own < h->ctl->class_count ? bin_get(h, own) : 0;
         for (unsigned seen = 0; candidate && seen < UMM_FIT_SCAN_LIMIT; seen++) {
@@ -588,7 +594,7 @@ UMM_HOT umm_idx alloc_units_core(const struct umm_h *restrict h, umm_idx units, 
         }
     }
     umm_idx have;
-    umm_idx b = fit_unlink_core(h, units, &have);
+    umm_idx b = fit_unlink_core(h, units, &have, 1);
     if (!b)
         return 0;
     instr_free_removed(h, have);
@@ -1075,7 +1081,7 @@ UMM_HOT void *memalign_core(const struct umm_h *restrict h, size_t align, size_t
      * than a unit. */
     umm_idx slack = step - 1u + (umm_min_units(h) > 1u ? step : 0u);
     umm_idx have;
-    umm_idx b = units ? fit_unlink_core(h, units + slack, &have) : 0;
+    umm_idx b = units ? fit_unlink_core(h, units + slack, &have, 0) : 0;
     if (!b) {
         instr_oom(h);
         return NULL;

@@ -270,6 +270,45 @@ static void test_memalign(void)
     EXPECT(umm_multi_memalign(&heap, 24, 10) == NULL, "alignment not a power of two refused");
 }
 
+/* Bytes whose request takes exactly `units` (the inverse of units_for). */
+static size_t size_for_units(const umm_heap *hp, uint32_t units)
+{
+    const uint8_t *c = ctl_of(hp);
+    return (size_t)units * 8u - 2u * c[UMM_CTL_INDEX_BYTES] - c[UMM_CTL_PREFIX_BYTES] - c[UMM_CTL_SUFFIX_BYTES];
+}
+
+static void test_memalign_skips_closest_fit(void)
+{
+    /*
+     * memalign(16) of 16 units searches for 17 (the worst lead-in gap
+     * added).  A hole of exactly 17 sits in 17's own class, which only
+     * malloc scans for the closest fit; memalign takes the first block of
+     * the lowest class whose every block holds 17: the 24-unit hole.
+     */
+    fresh_heap(4096);
+    char *exact = umm_multi_malloc(&heap, size_for_units(&heap, 17));
+    void *sep = umm_multi_malloc(&heap, 8);
+    char *roomy = umm_multi_malloc(&heap, size_for_units(&heap, 24));
+    void *sep2 = umm_multi_malloc(&heap, 8);
+    REQUIRE(exact && sep && roomy && sep2, "allocations");
+    REQUIRE(units_for(&heap, size_for_units(&heap, 17)) == 17, "size_for_units inverts units_for");
+    umm_multi_free(&heap, exact);
+    umm_multi_free(&heap, roomy);
+    char *p = umm_multi_memalign(&heap, 16, size_for_units(&heap, 16));
+    REQUIRE(p != NULL, "memalign");
+    EXPECT(p >= roomy && p < roomy + 24 * 8, "memalign took the 24-unit hole: %p (17-unit hole %p, 24-unit %p)",
+           (void *)p, (void *)exact, (void *)roomy);
+    EXPECT(((uintptr_t)p & 15u) == 0, "aligned");
+#if !defined(UMM_FIRST_FIT)
+    /* malloc of 17 units still takes the closest fit. */
+    char *q = umm_multi_malloc(&heap, size_for_units(&heap, 17));
+    EXPECT(q == exact, "malloc took the 17-unit hole: %p vs %p", (void *)q, (void *)exact);
+#endif
+    struct hw_summary sum;
+    const char *why = hw_check(heap.ctl, &sum);
+    EXPECT(!why, "%s", why);
+}
+
 static void test_calloc(void)
 {
     fresh_heap(4096);
@@ -507,6 +546,7 @@ int main(int argc, char **argv)
         {"malloc(0) and free(NULL)", test_malloc_zero_and_free_null},
         {"alignment of every pointer", test_alignment_of_every_pointer},
         {"memalign", test_memalign},
+        {"memalign skips the closest-fit scan", test_memalign_skips_closest_fit},
         {"calloc", test_calloc},
         {"failed realloc keeps block", test_failed_realloc_keeps_block},
         {"bad pointers refused", test_bad_pointers_refused},
