@@ -572,33 +572,44 @@ UMM_HOT umm_idx fit_unlink_core(const struct umm_h *restrict h, umm_idx units, u
  * leaves a hole that fits the next large one rather than one that small
  * blocks placed since have split.
  */
-UMM_HOT umm_idx alloc_units_core(const struct umm_h *restrict h, umm_idx units, int top)
+/*
+ * The common case without the class search: a block of exactly `units`
+ * from a linear class that is not empty, taken; 0 when there is none.  The
+ * block it takes is the one fit_unlink_core would: of the first two, the
+ * lower in memory.  -Os builds leave it to that.
+ */
+UMM_HOT umm_idx exact_class_take(const struct umm_h *restrict h, umm_idx units)
 {
-    /*
-     * The common case without the class search: an exact class that is not
-     * empty.  The block it takes is the one fit_unlink_core would: of the
-     * first two, the lower in memory.  -Os builds leave it to that.
-     */
-    if (units < UMM_FMT_LINEAR_CLASSES && units < h->ctl->class_count) {
-        umm_idx candidate = bin_get(h, units);
-        if (candidate) {
-            umm_idx second = blk_get(h, candidate, BLK_NFREE);
-            if (second && second < candidate) {
-                freelist_unlink_second(h, candidate, second, units);
-                candidate = second;
-            } else
-                freelist_unlink_head(h, candidate, second, units);
-            instr_free_removed(h, units);
-            blk_set(h, candidate, BLK_NEXT, candidate + units);
-            return candidate;
-        }
-    }
+    if (units >= UMM_FMT_LINEAR_CLASSES || units >= h->ctl->class_count)
+        return 0;
+    umm_idx candidate = bin_get(h, units);
+    if (!candidate)
+        return 0;
+    umm_idx second = blk_get(h, candidate, BLK_NFREE);
+    if (second && second < candidate) {
+        freelist_unlink_second(h, candidate, second, units);
+        candidate = second;
+    } else
+        freelist_unlink_head(h, candidate, second, units);
+    instr_free_removed(h, units);
+    blk_set(h, candidate, BLK_NEXT, candidate + units);
+    return candidate;
+}
+
+UMM_HOT umm_idx alloc_fit_core(const struct umm_h *restrict h, umm_idx units, int top)
+{
     umm_idx have;
     umm_idx b = fit_unlink_core(h, units, &have, 1);
     if (!b)
         return 0;
     instr_free_removed(h, have);
     return block_take(h, b, have, units, top);
+}
+
+UMM_HOT umm_idx alloc_units_core(const struct umm_h *restrict h, umm_idx units, int top)
+{
+    umm_idx exact = exact_class_take(h, units);
+    return exact ? exact : alloc_fit_core(h, units, top);
 }
 #endif
 
@@ -1309,12 +1320,104 @@ static inline void *zeroed(void *p, size_t bytes)
     return p;
 }
 
-UMM_HOT void *malloc_entry(umm_heap *heap, size_t size, uintptr_t owner)
+/*
+ * Release builds (no hooks to run) start malloc and free with their most
+ * frequent case on a narrow heap: a small malloc its exact class serves, a
+ * free of a valid block.  Everything else leaves through a tail call, to
+ * the class search or to the general entry below, so the common case runs
+ * without a stack frame or saved registers.
+ */
+#if !UMM_HAS_RECORD
+#define UMM_FAST_ENTRY 1
+#define UMM_GENERAL static __attribute__((noinline))
+#else
+#define UMM_FAST_ENTRY 0
+#define UMM_GENERAL UMM_HOT
+#endif
+
+UMM_GENERAL void *malloc_general(umm_heap *heap, size_t size, uintptr_t owner)
 {
     void *p = NULL;
     UMM_LOCKED_OP(heap, UMM_OP_MALLOC, p = malloc_core(&h, size, owner), p = malloc_wide(heap, size, owner));
     return p;
 }
+
+UMM_GENERAL void free_general(umm_heap *heap, void *ptr)
+{
+    if (!ptr)
+        return;
+    UMM_LOCKED_OP(heap, UMM_OP_FREE, free_core(&h, ptr), free_wide(heap, ptr));
+}
+
+#if UMM_FAST_ENTRY
+/* Loads `h` for a ready narrow heap, its width known to the compiler; 0
+ * for any other heap. */
+UMM_HOT int heap_load_narrow(const umm_heap *heap, struct umm_h *h)
+{
+    struct umm_ctl *ctl = heap->ctl;
+    if (!ctl || ctl->index_bytes != 2)
+        return 0;
+    h->ctl = ctl;
+    h->blocks = (uint8_t *)heap->blocks_cache;
+    h->bins = (uint8_t *)heap->bins_cache;
+    h->wide = 0;
+    return 1;
+}
+
+/*
+ * malloc of `units` (a request below UMM_TOP_BYTES) from `heap`, found
+ * ready and narrow by the caller (only init changes that), whose exact
+ * class had none.
+ */
+static __attribute__((noinline)) void *malloc_units_narrow(struct umm_ctl *ctl, uint8_t *blocks, uint8_t *bins,
+                                                           umm_idx units)
+{
+    struct umm_h h = {ctl, blocks, bins, 0};
+    UMM_CRITICAL_DECL(op);
+    UMM_CRITICAL_ENTRY(op);
+    umm_idx b = alloc_fit_core(&h, units, 0);
+    UMM_CRITICAL_EXIT(op);
+    return b ? user_ptr(&h, b) : NULL;
+}
+
+UMM_HOT void *malloc_entry(umm_heap *heap, size_t size, uintptr_t owner)
+{
+    struct umm_h h;
+    UMM_CRITICAL_DECL(op);
+    UMM_CRITICAL_ENTRY(op);
+    /* One compare sets 0 (wraps) and the large sizes aside. */
+    if (__builtin_expect(size - 1u < UMM_TOP_BYTES - 1u && heap_load_narrow(heap, &h), 1)) {
+        umm_idx units = units_for_small_size(&h, size);
+        umm_idx b = exact_class_take(&h, units);
+        UMM_CRITICAL_EXIT(op);
+        if (b)
+            return user_ptr(&h, b);
+        return malloc_units_narrow(h.ctl, h.blocks, h.bins, units);
+    }
+    UMM_CRITICAL_EXIT(op);
+    return malloc_general(heap, size, owner);
+}
+
+UMM_HOT void free_entry(umm_heap *heap, void *ptr)
+{
+    struct umm_h h;
+    UMM_CRITICAL_DECL(op);
+    UMM_CRITICAL_ENTRY(op);
+    if (__builtin_expect(ptr && heap_load_narrow(heap, &h), 1)) {
+        umm_idx b = block_of_user_ptr(&h, ptr);
+        if (__builtin_expect(b != 0, 1)) {
+            block_free_core(&h, b);
+            UMM_CRITICAL_EXIT(op);
+            return;
+        }
+    }
+    UMM_CRITICAL_EXIT(op);
+    free_general(heap, ptr);
+}
+#else
+#define malloc_entry malloc_general
+#define free_entry free_general
+#endif
 
 void *umm_multi_malloc_owned(umm_heap *heap, size_t size, uintptr_t owner)
 {
@@ -1361,13 +1464,6 @@ UMM_HOT void *memalign_entry(umm_heap *heap, size_t align, size_t size, uintptr_
 void *umm_multi_memalign_owned(umm_heap *heap, size_t align, size_t size, uintptr_t owner)
 {
     return memalign_entry(heap, align, size, owner);
-}
-
-UMM_HOT void free_entry(umm_heap *heap, void *ptr)
-{
-    if (!ptr)
-        return;
-    UMM_LOCKED_OP(heap, UMM_OP_FREE, free_core(&h, ptr), free_wide(heap, ptr));
 }
 
 void umm_multi_free(umm_heap *heap, void *ptr)
