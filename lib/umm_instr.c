@@ -311,6 +311,14 @@ static void prefix_write_size(const struct umm_h *restrict h, umm_idx b, size_t 
     span_set(data + prefix + size, capacity - prefix - size, UMM_CANARY_BYTE);
 }
 
+/* Used block `b` has grown at its end without a resize (a memalign's
+ * lead-in gap joined it): its post-canary reaches the new end. */
+void instr_grew_in_place(const struct umm_h *restrict h, umm_idx b)
+{
+    if (umm_prefix(h))
+        prefix_write_size(h, b, pfx_requested(h, b));
+}
+
 void instr_allocated(const struct umm_h *restrict h, umm_idx b, size_t size, uintptr_t owner, uint8_t fill)
 {
     struct umm_record *r = rec(h);

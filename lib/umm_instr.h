@@ -25,6 +25,7 @@ void instr_fill_free(const struct umm_h *restrict h, umm_idx b);
 void instr_fill_span(const struct umm_h *restrict h, umm_idx head, umm_idx from, umm_idx to);
 void instr_oom(const struct umm_h *restrict h);
 void instr_allocated(const struct umm_h *restrict h, umm_idx b, size_t size, uintptr_t owner, uint8_t fill);
+void instr_grew_in_place(const struct umm_h *restrict h, umm_idx b);
 void instr_bad_pointer(const struct umm_h *restrict h, const void *ptr, unsigned op);
 int instr_release(const struct umm_h *restrict h, umm_idx b, unsigned op);
 int instr_resize_begin(const struct umm_h *restrict h, umm_idx b);
@@ -88,6 +89,7 @@ static inline void instr_fill_span(const struct umm_h *restrict h, umm_idx head,
     (void)h; (void)head; (void)from; (void)to;
 }
 static inline void instr_oom(const struct umm_h *restrict h) { (void)h; }
+static inline void instr_grew_in_place(const struct umm_h *restrict h, umm_idx b) { (void)h; (void)b; }
 static inline void instr_allocated(const struct umm_h *restrict h, umm_idx b, size_t size, uintptr_t owner,
                                    uint8_t fill)
 {

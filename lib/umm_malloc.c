@@ -378,8 +378,15 @@ static umm_idx alloc_block(const struct umm_h *restrict h, umm_idx units, size_t
     if (top && end - at - units >= umm_min_units(h))
         at = end - units;
     blk_link(h, at, end, 0);
-    if (at != b)
-        block_release(h, b, at, blk_get(h, b, BLK_PREV), gap != 0);
+    if (at != b) {
+        /* A lead-in gap joins the used block before it (see memalign_core). */
+        umm_idx prev = blk_get(h, b, BLK_PREV);
+        if (gap && prev) {
+            blk_link(h, prev, at, 0);
+            instr_grew_in_place(h, prev);
+        } else
+            block_release(h, b, at, prev, gap != 0);
+    }
     block_split(h, at, units, end, 0);
     return at;
 }
@@ -1098,19 +1105,32 @@ UMM_HOT void *memalign_core(const struct umm_h *restrict h, size_t align, size_t
         return NULL;
     }
     instr_free_removed(h, have);
-    /* Carved in place: [free gap][units used][free rest], each part that
-     * can stand as a block of its own; b's neighbours are used. */
+    /*
+     * Carved in place: [gap][units used][free rest], each part that can
+     * stand as a block of its own; b's neighbours are used.  The lead-in
+     * gap (under `align` bytes) joins the used block before it, which
+     * gives it back when it is freed: as a free block of its own it would
+     * cost a list insert here and remain a fragment too small for most
+     * requests.  Only at the start of the heap is it a free block.
+     */
     umm_idx end = b + have;
     uintptr_t user = (uintptr_t)user_ptr(h, b);
     umm_idx gap = (umm_idx)(((0u - user) & (align - 1u)) >> 3);
     if (gap && gap < umm_min_units(h))
         gap += step;
     if (gap) {
-        blk_set(h, b, BLK_NEXT, (b + gap) | umm_free_flag(h));
-        blk_set(h, b + gap, BLK_PREV, b);
+        umm_idx before = blk_get(h, b, BLK_PREV);
+        if (before) {
+            blk_set(h, before, BLK_NEXT, b + gap);
+            blk_set(h, b + gap, BLK_PREV, before);
+            instr_grew_in_place(h, before);
+        } else {
+            blk_set(h, b, BLK_NEXT, (b + gap) | umm_free_flag(h));
+            blk_set(h, b + gap, BLK_PREV, b);
+            freelist_insert(h, b, gap);
+            instr_fill_free(h, b);
+        }
         blk_set(h, end, BLK_PREV, b + gap);
-        freelist_insert(h, b, gap);
-        instr_fill_free(h, b);
         b += gap;
     }
     block_take(h, b, end - b, units, 0);

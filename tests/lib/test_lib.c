@@ -309,6 +309,59 @@ static void test_memalign_skips_closest_fit(void)
     EXPECT(!why, "%s", why);
 }
 
+/* Block index of user pointer `p` (FORMAT.md sections 1 and 3). */
+static uint32_t block_index_of(const umm_heap *hp, const void *p)
+{
+    const uint8_t *c = ctl_of(hp);
+    uint16_t ctl_bytes;
+    memcpy(&ctl_bytes, c + UMM_CTL_CTL_BYTES, 2);
+    size_t into = (size_t)((const uint8_t *)p - (c + ctl_bytes)) - 2u * c[UMM_CTL_INDEX_BYTES] - c[UMM_CTL_PREFIX_BYTES];
+    return (uint32_t)(into / 8u);
+}
+
+static void test_memalign_gap_joins_used_predecessor(void)
+{
+    /*
+     * A used block of `lead` units, then memalign(64) from the free rest:
+     * the lead-in gap joins the used block.  `lead` is stepped until there
+     * is a gap.
+     */
+    uint32_t u = 0, g = 0, lead = 0, n;
+    char *p = NULL;
+    for (uint32_t step = 0; step < 8 && !g; step++) {
+        fresh_heap(4096);
+        lead = units_for(&heap, 1) + step;
+        void *a = umm_multi_malloc(&heap, size_for_units(&heap, lead));
+        REQUIRE(a != NULL, "lead block");
+        u = units_for(&heap, 100);
+        p = umm_multi_memalign(&heap, 64, 100);
+        REQUIRE(p != NULL && ((uintptr_t)p & 63u) == 0, "memalign(64)");
+        g = block_index_of(&heap, p) - (1 + lead);
+    }
+    REQUIRE(g > 0, "some lead gives a gap");
+    n = unit_count(&heap);
+    uint32_t at = 1 + lead + g;
+    TABLE({0, 1, 0}, {1, at, 0}, {at, at + u, 0}, {at + u, n - 1, 1}, {n - 1, 0, 0});
+    umm_multi_free(&heap, p);
+    TABLE({0, 1, 0}, {1, at, 0}, {at, n - 1, 1}, {n - 1, 0, 0});
+
+    /* At the start of the heap the gap is a free block: the region is
+     * moved by 8 bytes until the first block is not 256-aligned. */
+    for (size_t off = 0; off < 256; off += 8) {
+        memset(region, 0x5A, sizeof region);
+        umm_multi_init_heap(&heap, region + off, 4096);
+        p = umm_multi_memalign(&heap, 256, 100);
+        REQUIRE(p != NULL && ((uintptr_t)p & 255u) == 0, "memalign(256)");
+        at = block_index_of(&heap, p);
+        if (at == 1)
+            continue;
+        n = unit_count(&heap);
+        TABLE({0, 1, 0}, {1, at, 1}, {at, at + u, 0}, {at + u, n - 1, 1}, {n - 1, 0, 0});
+        return;
+    }
+    REQUIRE(0, "no region offset left a gap at the start of the heap");
+}
+
 static void test_calloc(void)
 {
     fresh_heap(4096);
@@ -547,6 +600,7 @@ int main(int argc, char **argv)
         {"alignment of every pointer", test_alignment_of_every_pointer},
         {"memalign", test_memalign},
         {"memalign skips the closest-fit scan", test_memalign_skips_closest_fit},
+        {"memalign's gap joins a used predecessor", test_memalign_gap_joins_used_predecessor},
         {"calloc", test_calloc},
         {"failed realloc keeps block", test_failed_realloc_keeps_block},
         {"bad pointers refused", test_bad_pointers_refused},
