@@ -640,9 +640,10 @@ UMM_HOT umm_idx block_of_user_ptr(const struct umm_h *restrict h, const void *p)
     if ((offset & 7u) || b - 1u >= n - 2u)
         return 0;
     umm_idx next = blk_get(h, b, BLK_NEXT);
-    /* b < next <= n-1; the free flag lies above every index, so a free
-     * block (a double free) fails too. */
-    if (next <= b || next >= n || blk_get(h, next, BLK_PREV) != b)
+    /* next <= n-1; the free flag lies above every index, so a free block
+     * (a double free) fails too.  A next at or below b needs no test of its
+     * own: a block's prev lies below it, so no block's back link names b. */
+    if (next >= n || blk_get(h, next, BLK_PREV) != b)
         return 0;
     return b;
 }
