@@ -635,10 +635,25 @@ UMM_HOT umm_idx block_of_user_ptr(const struct umm_h *restrict h, const void *p)
     size_t offset = (size_t)((uintptr_t)p - (uintptr_t)h->blocks - umm_hdr_bytes(h) - umm_prefix(h));
 #endif
     umm_idx n = h->ctl->unit_count;
+#if defined(__OPTIMIZE_SIZE__)
     umm_idx b = (umm_idx)(offset >> 3);
     /* One compare for blocks 1..n-2: block 0 (the head sentinel) wraps. */
     if ((offset & 7u) || b - 1u >= n - 2u)
         return 0;
+#else
+    /*
+     * One compare for alignment and range: rotated right by 3, the offset
+     * from block 1 is b - 1 when it is a multiple of 8, and otherwise has
+     * one of its 3 top bits set, beyond every index even where size_t has
+     * 32 bits (a region under 4 GiB has fewer than 2^29 units); block 0
+     * (the head sentinel) wraps.
+     */
+    size_t from1 = offset - 8u;
+    umm_idx b = (umm_idx)((from1 >> 3) | (from1 << (sizeof(size_t) * 8u - 3u)));
+    if (b >= n - 2u)
+        return 0;
+    b += 1u;
+#endif
     umm_idx next = blk_get(h, b, BLK_NEXT);
     /* next <= n-1; the free flag lies above every index, so a free block
      * (a double free) fails too.  A next at or below b needs no test of its

@@ -413,6 +413,14 @@ static void test_bad_pointers_refused(void)
     umm_multi_free(&heap, a + 8);               /* interior */
     umm_multi_free(&heap, region + sizeof region - 8); /* past the heap */
     umm_multi_free(&heap, (char *)heap.ctl + 8);      /* control block */
+    for (int k = 1; k < 8; k++) {
+        umm_multi_free(&heap, a + k);           /* misaligned by k */
+        umm_multi_free(&heap, a - k);
+        EXPECT(umm_multi_realloc(&heap, a + k, 10) == NULL, "realloc of a + %d refused", k);
+    }
+    umm_multi_free(&heap, a - 8);               /* the head sentinel's data */
+    /* The end sentinel's would-be user pointer: one unit before the heap's last byte. */
+    umm_multi_free(&heap, (char *)a + 8u * (unit_count(&heap) - 2u));
     umm_multi_free(&heap, b);
     umm_multi_free(&heap, b);                   /* double */
     EXPECT(umm_multi_realloc(&heap, a + 16, 10) == NULL, "realloc of an interior pointer refused");
