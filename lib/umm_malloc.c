@@ -391,11 +391,11 @@ static umm_idx alloc_block(const struct umm_h *restrict h, umm_idx units, size_t
     return at;
 }
 #else
-/* Frees used block `b`, merging with free neighbours. */
-UMM_HOT void block_free_core(const struct umm_h *restrict h, umm_idx b)
+/* Frees used block `b`, whose successor is `next`, merging with free
+ * neighbours. */
+UMM_HOT void block_free_next(const struct umm_h *restrict h, umm_idx b, umm_idx next)
 {
     umm_idx freed = b;
-    umm_idx next = blk_next(h, b);
     umm_idx freed_end = next;
     int merged_next = blk_is_free(h, next);
     if (merged_next) {
@@ -414,6 +414,11 @@ UMM_HOT void block_free_core(const struct umm_h *restrict h, umm_idx b)
     freelist_insert(h, b, next - b);
     /* The freed block, and the absorbed successor's header and links. */
     instr_fill_span(h, b, freed, freed_end + (merged_next ? umm_min_units(h) : 0u));
+}
+
+UMM_HOT void block_free_core(const struct umm_h *restrict h, umm_idx b)
+{
+    block_free_next(h, b, blk_next(h, b));
 }
 
 /* Links a block of `units` at `b`, between `prev` and the block at b+units. */
@@ -624,10 +629,11 @@ UMM_HOT umm_idx alloc_units_core(const struct umm_h *restrict h, umm_idx units, 
 
 /*
  * Block index for user pointer `p`, or 0 unless `p` is exactly the user
- * pointer of a used block whose successor links back to it.  Unsigned
- * offset arithmetic folds "below the heap" into "past the end".
+ * pointer of a used block whose successor links back to it; that
+ * successor in *next_out.  Unsigned offset arithmetic folds "below the
+ * heap" into "past the end".
  */
-UMM_HOT umm_idx block_of_user_ptr(const struct umm_h *restrict h, const void *p)
+UMM_HOT umm_idx block_and_next_of_user_ptr(const struct umm_h *restrict h, const void *p, umm_idx *next_out)
 {
 #if defined(__OPTIMIZE_SIZE__)
     size_t offset = (size_t)((uintptr_t)p - (uintptr_t)h->data - umm_prefix(h));
@@ -660,7 +666,14 @@ UMM_HOT umm_idx block_of_user_ptr(const struct umm_h *restrict h, const void *p)
      * own: a block's prev lies below it, so no block's back link names b. */
     if (next >= n || blk_get(h, next, BLK_PREV) != b)
         return 0;
+    *next_out = next;
     return b;
+}
+
+UMM_HOT umm_idx block_of_user_ptr(const struct umm_h *restrict h, const void *p)
+{
+    umm_idx next;
+    return block_and_next_of_user_ptr(h, p, &next);
 }
 
 uint32_t umm_block_of_ptr_core(const struct umm_h *restrict h, const void *p)
@@ -1440,9 +1453,10 @@ UMM_HOT void free_entry(umm_heap *heap, void *ptr)
     UMM_CRITICAL_DECL(op);
     UMM_CRITICAL_ENTRY(op);
     if (__builtin_expect(ptr && heap_load_narrow(heap, &h), 1)) {
-        umm_idx b = block_of_user_ptr(&h, ptr);
+        umm_idx next;
+        umm_idx b = block_and_next_of_user_ptr(&h, ptr, &next);
         if (__builtin_expect(b != 0, 1)) {
-            block_free_core(&h, b);
+            block_free_next(&h, b, next);
             UMM_CRITICAL_EXIT(op);
             return;
         }
