@@ -187,3 +187,11 @@ size_t hw_blocks(const void *ctl, struct hw_block *out, size_t max)
     }
     return count;
 }
+
+uint32_t hw_block_of_user(const void *ctl, const void *user)
+{
+    const uint8_t *c = (const uint8_t *)ctl;
+    const uint8_t *blocks = c + rd(c + UMM_CTL_CTL_BYTES, 2);
+    size_t back = 2u * c[UMM_CTL_INDEX_BYTES] + c[UMM_CTL_PREFIX_BYTES];
+    return (uint32_t)(((const uint8_t *)user - back - blocks) / 8);
+}

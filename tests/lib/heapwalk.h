@@ -32,4 +32,8 @@ const char *hw_check(const void *ctl, struct hw_summary *out);
  * how many there are. */
 size_t hw_blocks(const void *ctl, struct hw_block *out, size_t max);
 
+/* Block index of user pointer `user` in the heap at `ctl` (FORMAT.md
+ * sections 3 and 5); meaningful only for a pointer the heap handed out. */
+uint32_t hw_block_of_user(const void *ctl, const void *user);
+
 #endif

@@ -49,21 +49,8 @@ static void fresh(size_t bytes)
     memset(&hooked, 0, sizeof hooked);
 }
 
-static uint16_t rd16(const uint8_t *p)
-{
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return v;
-}
-
-/* Block index of a user pointer, from FORMAT.md sections 3 and 5. */
-static uint32_t block_of(const void *user)
-{
-    const uint8_t *c = (const uint8_t *)heap.ctl;
-    const uint8_t *blocks = c + rd16(c + UMM_CTL_CTL_BYTES);
-    size_t back = 2u * c[UMM_CTL_INDEX_BYTES] + c[UMM_CTL_PREFIX_BYTES];
-    return (uint32_t)(((const uint8_t *)user - back - blocks) / 8);
-}
+/* Block index of a user pointer of `heap`. */
+static uint32_t block_of(const void *user) { return hw_block_of_user(heap.ctl, user); }
 
 /* The fault recorded in the heap and the hook's copy agree and say this. */
 static void expect_fault(unsigned kind, uint32_t block, int line)

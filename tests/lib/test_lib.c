@@ -309,16 +309,6 @@ static void test_memalign_skips_closest_fit(void)
     EXPECT(!why, "%s", why);
 }
 
-/* Block index of user pointer `p` (FORMAT.md sections 1 and 3). */
-static uint32_t block_index_of(const umm_heap *hp, const void *p)
-{
-    const uint8_t *c = ctl_of(hp);
-    uint16_t ctl_bytes;
-    memcpy(&ctl_bytes, c + UMM_CTL_CTL_BYTES, 2);
-    size_t into = (size_t)((const uint8_t *)p - (c + ctl_bytes)) - 2u * c[UMM_CTL_INDEX_BYTES] - c[UMM_CTL_PREFIX_BYTES];
-    return (uint32_t)(into / 8u);
-}
-
 static void test_memalign_gap_joins_used_predecessor(void)
 {
     /*
@@ -336,7 +326,7 @@ static void test_memalign_gap_joins_used_predecessor(void)
         u = units_for(&heap, 100);
         p = umm_multi_memalign(&heap, 64, 100);
         REQUIRE(p != NULL && ((uintptr_t)p & 63u) == 0, "memalign(64)");
-        g = block_index_of(&heap, p) - (1 + lead);
+        g = hw_block_of_user(heap.ctl, p) - (1 + lead);
     }
     REQUIRE(g > 0, "some lead gives a gap");
     n = unit_count(&heap);
@@ -352,7 +342,7 @@ static void test_memalign_gap_joins_used_predecessor(void)
         umm_multi_init_heap(&heap, region + off, 4096);
         p = umm_multi_memalign(&heap, 256, 100);
         REQUIRE(p != NULL && ((uintptr_t)p & 255u) == 0, "memalign(256)");
-        at = block_index_of(&heap, p);
+        at = hw_block_of_user(heap.ctl, p);
         if (at == 1)
             continue;
         n = unit_count(&heap);
