@@ -577,14 +577,6 @@ UMM_HOT umm_idx fit_unlink_core(const struct umm_h *restrict h, umm_idx units, u
 
 #if !defined(__OPTIMIZE_SIZE__)
 /*
- * Block of at least `units`, taken and trimmed; 0 when none fits.  With
- * `top` (a large malloc, UMM_TOP_BYTES) the block is the top of the free
- * block found instead of its bottom: large and small blocks then gather at
- * opposite ends of the free space, and freeing a large block more often
- * leaves a hole that fits the next large one rather than one that small
- * blocks placed since have split.
- */
-/*
  * The common case without the class search: a block of exactly `units`
  * from a linear class that is not empty, taken; 0 when there is none.  The
  * block it takes is the one fit_unlink_core would: of the first two, the
@@ -608,6 +600,15 @@ UMM_HOT umm_idx exact_class_take(const struct umm_h *restrict h, umm_idx units)
     return candidate;
 }
 
+/*
+ * Block of at least `units`, taken and trimmed; 0 when none fits.  With
+ * `top` (a large malloc, UMM_TOP_BYTES) the block is the top of the free
+ * block found instead of its bottom: large and small blocks then gather at
+ * opposite ends of the free space, and freeing a large block more often
+ * leaves a hole that fits the next large one rather than one that small
+ * blocks placed since have split.  alloc_fit_core skips the exact class,
+ * for callers that found it empty.
+ */
 UMM_HOT umm_idx alloc_fit_core(const struct umm_h *restrict h, umm_idx units, int top)
 {
     umm_idx have;
@@ -1403,12 +1404,9 @@ UMM_GENERAL void free_general(umm_heap *heap, void *ptr)
  * for any other heap. */
 UMM_HOT int heap_load_narrow(const umm_heap *heap, struct umm_h *h)
 {
-    struct umm_ctl *ctl = heap->ctl;
-    if (!ctl || ctl->index_bytes != 2)
+    if (!heap->ctl || heap->ctl->index_bytes != 2)
         return 0;
-    h->ctl = ctl;
-    h->blocks = (uint8_t *)heap->blocks_cache;
-    h->bins = (uint8_t *)heap->bins_cache;
+    heap_load(heap, h);
     h->wide = 0;
     return 1;
 }
