@@ -192,6 +192,45 @@ UMM_HOT umm_idx class_find_nonempty(const struct umm_h *restrict h, umm_idx c)
 }
 #endif
 
+#if defined(UMM_BEST_FIT)
+/*
+ * Best fit's scan: of the first UMM_FIT_SCAN_LIMIT blocks of class `c`'s
+ * list, the closest fit to `units`, the first of equals, stopping at one
+ * too close to split; 0 when none holds `units`.  Its units in *have.
+ */
+UMM_HOT umm_idx closest_in_class(const struct umm_h *restrict h, umm_idx c, umm_idx units, umm_idx *have)
+{
+    umm_idx best = 0, best_units = UMM_NONE;
+    umm_idx candidate = bin_get(h, c);
+    for (unsigned left = UMM_FIT_SCAN_LIMIT; candidate && left; left--) {
+        umm_idx size = blk_units(h, candidate);
+        if (size >= units && size < best_units) {
+            best = candidate;
+            best_units = size;
+            /* Too little left over to split off is as good as exact. */
+            if (size - units < umm_min_units(h))
+                break;
+        }
+        candidate = blk_get(h, candidate, BLK_NFREE);
+    }
+    *have = best_units;
+    return best;
+}
+#else
+/* First fit's scan: the first of the first UMM_FIT_SCAN_LIMIT blocks of
+ * class `c`'s list that holds `units`; 0 when none does. */
+UMM_HOT umm_idx first_in_class(const struct umm_h *restrict h, umm_idx c, umm_idx units)
+{
+    umm_idx candidate = bin_get(h, c);
+    for (unsigned left = UMM_FIT_SCAN_LIMIT; candidate && left; left--) {
+        if (blk_units(h, candidate) >= units)
+            return candidate;
+        candidate = blk_get(h, candidate, BLK_NFREE);
+    }
+    return 0;
+}
+#endif
+
 /* ---- block surgery --------------------------------------------------------- */
 
 /*
@@ -300,20 +339,8 @@ UMM_HOT umm_idx fit_unlink_core(const struct umm_h *restrict h, umm_idx units, u
     umm_idx c = umm_class_of(units);
     (void)closest;
 #if defined(UMM_BEST_FIT)
-    if (closest && units >= UMM_FMT_LINEAR_CLASSES && c < h->ctl->class_count) {
-        umm_idx best_units = UMM_NONE;
-        umm_idx candidate = bin_get(h, c);
-        for (unsigned left = UMM_FIT_SCAN_LIMIT; candidate && left; left--) {
-            umm_idx size = blk_units(h, candidate);
-            if (size >= units && size < best_units) {
-                b = candidate;
-                best_units = size;
-                if (size - units < umm_min_units(h))
-                    break;
-            }
-            candidate = blk_get(h, candidate, BLK_NFREE);
-        }
-    }
+    if (closest && units >= UMM_FMT_LINEAR_CLASSES && c < h->ctl->class_count)
+        b = closest_in_class(h, c, units, have);
     if (!b)
 #endif
     {
@@ -333,16 +360,8 @@ UMM_HOT umm_idx fit_unlink_core(const struct umm_h *restrict h, umm_idx units, u
         }
 #if defined(UMM_FIRST_FIT)
         /* Only blocks of the request's own class are left that might fit. */
-        else if (own < h->ctl->class_count) {
-            umm_idx candidate = bin_get(h, own);
-            for (unsigned left = UMM_FIT_SCAN_LIMIT; candidate && left; left--) {
-                if (blk_units(h, candidate) >= units) {
-                    b = candidate;
-                    break;
-                }
-                candidate = blk_get(h, candidate, BLK_NFREE);
-            }
-        }
+        else if (own < h->ctl->class_count)
+            b = first_in_class(h, own, units);
 #endif
         if (!b)
             return 0;
@@ -532,24 +551,11 @@ UMM_HOT umm_idx fit_unlink_core(const struct umm_h *restrict h, umm_idx units, u
      * blocks are within 1/8 of the request) before settling for a block of
      * a larger class.
      */
-    if (closest && units >= UMM_FMT_LINEAR_CLASSES) {
-        umm_idx best = 0, best_units = UMM_NONE;
-        candidate = own < h->ctl->class_count ? bin_get(h, own) : 0;
-        for (unsigned seen = 0; candidate && seen < UMM_FIT_SCAN_LIMIT; seen++) {
-            umm_idx size = blk_units(h, candidate);
-            if (size >= units && size < best_units) {
-                best = candidate;
-                best_units = size;
-                /* Too little left over to split off is as good as exact. */
-                if (size - units < umm_min_units(h))
-                    break;
-            }
-            candidate = blk_get(h, candidate, BLK_NFREE);
-        }
-        if (best) {
-            freelist_unlink(h, best, own);
-            *have = best_units;
-            return best;
+    if (closest && units >= UMM_FMT_LINEAR_CLASSES && own < h->ctl->class_count) {
+        candidate = closest_in_class(h, own, units, have);
+        if (candidate) {
+            freelist_unlink(h, candidate, own);
+            return candidate;
         }
     }
 #endif
@@ -558,16 +564,11 @@ UMM_HOT umm_idx fit_unlink_core(const struct umm_h *restrict h, umm_idx units, u
         return first2_unlink(h, bin_get(h, c), c, have);
 #if defined(UMM_FIRST_FIT)
     /* Only blocks of the request's own class are left that might fit. */
-    if (own < h->ctl->class_count) {
-        candidate = bin_get(h, own);
-        for (unsigned seen = 0; candidate && seen < UMM_FIT_SCAN_LIMIT; seen++) {
-            if (blk_units(h, candidate) >= units) {
-                freelist_unlink(h, candidate, own);
-                *have = blk_units(h, candidate);
-                return candidate;
-            }
-            candidate = blk_get(h, candidate, BLK_NFREE);
-        }
+    candidate = own < h->ctl->class_count ? first_in_class(h, own, units) : 0;
+    if (candidate) {
+        freelist_unlink(h, candidate, own);
+        *have = blk_units(h, candidate);
+        return candidate;
     }
 #endif
     return 0;
