@@ -905,6 +905,18 @@ UMM_HOT int heap_ready_core(umm_heap *heap, struct umm_h *h)
 
 /* ---- the operations ------------------------------------------------------------ */
 
+/* The user pointer of new block `b` (`size` bytes asked for by `owner`),
+ * or NULL, the failure counted, when `b` is 0. */
+UMM_HOT void *allocated(const struct umm_h *restrict h, umm_idx b, size_t size, uintptr_t owner)
+{
+    if (!b) {
+        instr_oom(h);
+        return NULL;
+    }
+    instr_allocated(h, b, size, owner, UMM_NEW_FILL_BYTE);
+    return user_ptr(h, b);
+}
+
 #if defined(__OPTIMIZE_SIZE__)
 /* -Os: malloc is memalign to 8; `align` is a power of two, 8 or more. */
 static void *alloc_core(const struct umm_h *restrict h, size_t align, size_t size, uintptr_t owner)
@@ -913,12 +925,7 @@ static void *alloc_core(const struct umm_h *restrict h, size_t align, size_t siz
         return NULL;
     umm_idx units = units_for_size(h, size);
     umm_idx b = units ? alloc_block(h, units, align, align == 8u && size >= UMM_TOP_BYTES) : 0;
-    if (!b) {
-        instr_oom(h);
-        return NULL;
-    }
-    instr_allocated(h, b, size, owner, UMM_NEW_FILL_BYTE);
-    return user_ptr(h, b);
+    return allocated(h, b, size, owner);
 }
 #else
 UMM_HOT void *malloc_core(const struct umm_h *restrict h, size_t size, uintptr_t owner)
@@ -933,12 +940,7 @@ UMM_HOT void *malloc_core(const struct umm_h *restrict h, size_t size, uintptr_t
         umm_idx units = units_for_size(h, size);
         b = units ? alloc_units_core(h, units, 1) : 0;
     }
-    if (!b) {
-        instr_oom(h);
-        return NULL;
-    }
-    instr_allocated(h, b, size, owner, UMM_NEW_FILL_BYTE);
-    return user_ptr(h, b);
+    return allocated(h, b, size, owner);
 }
 #endif
 
