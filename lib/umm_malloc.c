@@ -192,22 +192,31 @@ UMM_HOT umm_idx class_find_nonempty(const struct umm_h *restrict h, umm_idx c)
 }
 #endif
 
-#if defined(UMM_BEST_FIT)
+#if defined(UMM_BEST_FIT) || defined(__OPTIMIZE_SIZE__)
 /*
- * Best fit's scan: of the first UMM_FIT_SCAN_LIMIT blocks of class `c`'s
- * list, the closest fit to `units`, the first of equals, stopping at one
- * too close to split; 0 when none holds `units`.  Its units in *have.
+ * Of the first `limit` blocks of class `c`'s list, the smallest that holds
+ * `units`, its units in *have (UMM_NONE when none does, with 0 returned).
+ * Best fit's scan: UMM_FIT_SCAN_LIMIT blocks of the request's own class,
+ * the first of equals wins, and a block too close to split ends the scan,
+ * as good as exact.  `units` 0 is -Os's pick of one of the first two
+ * blocks of a class where every block fits: of equals the lower in memory
+ * wins, and no block ends the scan (none is below umm_min_units).
  */
-UMM_HOT umm_idx closest_in_class(const struct umm_h *restrict h, umm_idx c, umm_idx units, umm_idx *have)
+UMM_HOT umm_idx closest_in_class(const struct umm_h *restrict h, umm_idx c, umm_idx units, unsigned limit,
+                                 umm_idx *have)
 {
+#if defined(__OPTIMIZE_SIZE__)
+    int lower_wins = !units;
+#else
+    const int lower_wins = 0; /* speed builds pick from a fitting class in first2_unlink */
+#endif
     umm_idx best = 0, best_units = UMM_NONE;
     umm_idx candidate = bin_get(h, c);
-    for (unsigned left = UMM_FIT_SCAN_LIMIT; candidate && left; left--) {
+    for (unsigned left = limit; candidate && left; left--) {
         umm_idx size = blk_units(h, candidate);
-        if (size >= units && size < best_units) {
+        if (size >= units && (size < best_units || (lower_wins && size == best_units && candidate < best))) {
             best = candidate;
             best_units = size;
-            /* Too little left over to split off is as good as exact. */
             if (size - units < umm_min_units(h))
                 break;
         }
@@ -216,7 +225,8 @@ UMM_HOT umm_idx closest_in_class(const struct umm_h *restrict h, umm_idx c, umm_
     *have = best_units;
     return best;
 }
-#else
+#endif
+#if !defined(UMM_BEST_FIT)
 /* First fit's scan: the first of the first UMM_FIT_SCAN_LIMIT blocks of
  * class `c`'s list that holds `units`; 0 when none does. */
 UMM_HOT umm_idx first_in_class(const struct umm_h *restrict h, umm_idx c, umm_idx units)
@@ -340,33 +350,26 @@ UMM_HOT umm_idx fit_unlink_core(const struct umm_h *restrict h, umm_idx units, u
     (void)closest;
 #if defined(UMM_BEST_FIT)
     if (closest && units >= UMM_FMT_LINEAR_CLASSES && c < h->ctl->class_count)
-        b = closest_in_class(h, c, units, have);
+        b = closest_in_class(h, c, units, UMM_FIT_SCAN_LIMIT, have);
     if (!b)
 #endif
     {
 #if defined(UMM_FIRST_FIT)
         unsigned own = c;
 #endif
-        /* The lowest class whose every block holds `units`. */
+        /* The lowest class whose every block holds `units`; of its first
+         * two blocks the smaller, then the lower in memory. */
         c = class_find_nonempty(h, umm_class_of(units - 1u) + 1u);
-        if (c != UMM_NONE) {
-            b = bin_get(h, c);
-            umm_idx second = blk_get(h, b, BLK_NFREE);
-            if (second) {
-                umm_idx first_units = blk_units(h, b), second_units = blk_units(h, second);
-                if (second_units < first_units || (second_units == first_units && second < b))
-                    b = second;
-            }
-        }
+        if (c != UMM_NONE)
+            b = closest_in_class(h, c, 0, 2, have);
 #if defined(UMM_FIRST_FIT)
         /* Only blocks of the request's own class are left that might fit. */
-        else if (own < h->ctl->class_count)
-            b = first_in_class(h, own, units);
+        else if (own < h->ctl->class_count && (b = first_in_class(h, own, units)))
+            *have = blk_units(h, b);
 #endif
         if (!b)
             return 0;
     }
-    *have = blk_units(h, b);
     freelist_remove(h, b, *have);
     return b;
 }
@@ -552,7 +555,7 @@ UMM_HOT umm_idx fit_unlink_core(const struct umm_h *restrict h, umm_idx units, u
      * a larger class.
      */
     if (closest && units >= UMM_FMT_LINEAR_CLASSES && own < h->ctl->class_count) {
-        candidate = closest_in_class(h, own, units, have);
+        candidate = closest_in_class(h, own, units, UMM_FIT_SCAN_LIMIT, have);
         if (candidate) {
             freelist_unlink(h, candidate, own);
             return candidate;
