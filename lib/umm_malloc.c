@@ -156,21 +156,18 @@ UMM_HOT void freelist_remove(const struct umm_h *restrict h, umm_idx b, umm_idx 
 
 /* First class at or above `c` whose list is not empty, or UMM_NONE. */
 #if defined(__OPTIMIZE_SIZE__)
-/* -Os: word by word (at most 7 words) instead of through the summary,
- * and bit by bit within the word, which needs no bit-search routine. */
+/* -Os: bit by bit, a whole word at a time where the rest of a word is
+ * empty (at most 31 + 7 steps), which needs no bit-search routine; class 0
+ * (never a block's class, so its list is always empty) when none is found. */
 UMM_HOT umm_idx class_find_nonempty(const struct umm_h *restrict h, umm_idx c)
 {
-    unsigned words = ((unsigned)h->ctl->class_count + 31u) >> 5;
-    umm_idx mask = ~0u << (c & 31);
-    for (unsigned word = c >> 5; word < words; word++, mask = ~0u) {
-        uint32_t bits = umm_bitmap(h)[1 + word] & mask;
-        if (bits) {
-            for (c = word << 5; !(bits & 1u); c++)
-                bits >>= 1;
+    while (c < h->ctl->class_count) {
+        uint32_t bits = umm_bitmap(h)[1 + (c >> 5)] >> (c & 31);
+        if (bits & 1u)
             return c;
-        }
+        c = bits ? c + 1u : (c | 31u) + 1u;
     }
-    return UMM_NONE;
+    return 0;
 }
 #else
 UMM_HOT umm_idx class_find_nonempty(const struct umm_h *restrict h, umm_idx c)
@@ -357,14 +354,13 @@ UMM_HOT umm_idx fit_unlink_core(const struct umm_h *restrict h, umm_idx units, u
 #if defined(UMM_FIRST_FIT)
         unsigned own = c;
 #endif
-        /* The lowest class whose every block holds `units`; of its first
-         * two blocks the smaller, then the lower in memory. */
-        c = class_find_nonempty(h, umm_class_of(units - 1u) + 1u);
-        if (c != UMM_NONE)
-            b = closest_in_class(h, c, 0, 2, have);
+        /* The lowest class whose every block holds `units` (class 0, an
+         * empty list, when none has a block); of its first two blocks the
+         * smaller, then the lower in memory. */
+        b = closest_in_class(h, class_find_nonempty(h, umm_class_of(units - 1u) + 1u), 0, 2, have);
 #if defined(UMM_FIRST_FIT)
         /* Only blocks of the request's own class are left that might fit. */
-        else if (own < h->ctl->class_count && (b = first_in_class(h, own, units)))
+        if (!b && own < h->ctl->class_count && (b = first_in_class(h, own, units)))
             *have = blk_units(h, b);
 #endif
         if (!b)
