@@ -131,6 +131,8 @@ UMM_INLINE umm_idx umm_free_flag(const struct umm_h *restrict h) { return 0x8000
 #endif
 /* The smallest block holds a header and two free-list links. */
 UMM_INLINE umm_idx umm_min_units(const struct umm_h *restrict h) { return 1u + h->wide; }
+/* `units` >= umm_min_units(h), in one compare: `wide` is 0 or 1. */
+UMM_INLINE int umm_can_stand(const struct umm_h *restrict h, umm_idx units) { return units > h->wide; }
 
 /*
  * Hot helpers are folded into each public entry point when optimising for

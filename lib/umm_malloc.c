@@ -326,7 +326,7 @@ static void block_release(const struct umm_h *restrict h, umm_idx b, umm_idx nex
 static void block_split(const struct umm_h *restrict h, umm_idx b, umm_idx units, umm_idx end, int fill)
 {
     umm_idx tail = b + units;
-    if (end - tail < umm_min_units(h))
+    if (!umm_can_stand(h, end - tail))
         return;
     blk_link(h, b, tail, 0);
     block_release(h, tail, end, b, fill);
@@ -388,12 +388,13 @@ static umm_idx alloc_block(const struct umm_h *restrict h, umm_idx units, size_t
         return 0;
     umm_idx end = b + have;
     umm_idx gap = (umm_idx)((0u - (uintptr_t)(blk_data(h, b) + umm_prefix(h))) & (align - 1u)) >> 3;
-    if (gap && gap < umm_min_units(h))
+    /* 0 < gap < umm_min_units(h) in one compare: a gap of 0 wraps. */
+    if (gap - 1u < h->wide)
         gap += step;
     umm_idx at = b + gap;
     /* With `top` (malloc_core's UMM_TOP_BYTES), the used part is the top
      * of the block and the rest is freed below it. */
-    if (top && end - at - units >= umm_min_units(h))
+    if (top && umm_can_stand(h, end - at - units))
         at = end - units;
     blk_link(h, at, end, 0);
     if (at != b) {
