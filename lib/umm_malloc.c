@@ -386,7 +386,9 @@ static umm_idx alloc_block(const struct umm_h *restrict h, umm_idx units, size_t
     umm_idx b = fit_unlink_core(h, units + slack, &have, !slack);
     if (!b)
         return 0;
-    umm_idx end = b + have;
+    /* Its header still names its end (the free flag aside), which is
+     * cheaper to read again than to keep `have` across the unlink. */
+    umm_idx end = blk_next(h, b);
     umm_idx gap = (umm_idx)((0u - (uintptr_t)(blk_data(h, b) + umm_prefix(h))) & (align - 1u)) >> 3;
     /* 0 < gap < umm_min_units(h) in one compare: a gap of 0 wraps. */
     if (gap - 1u < h->wide)
