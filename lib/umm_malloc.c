@@ -342,30 +342,35 @@ static void block_split(const struct umm_h *restrict h, umm_idx b, umm_idx units
  */
 UMM_HOT umm_idx fit_unlink_core(const struct umm_h *restrict h, umm_idx units, umm_idx *have, int closest)
 {
-    umm_idx b = 0;
+    umm_idx b;
     umm_idx c = umm_class_of(units);
+    /* The units the pick must hold: `units` for best fit's scan of the
+     * request's own class, then 0 for the pick from the lowest class whose
+     * every block holds them (class 0, an empty list, when none has a
+     * block).  One call of closest_in_class makes both. */
+    umm_idx need = 0;
     (void)closest;
 #if defined(UMM_BEST_FIT)
     if (closest && units >= UMM_FMT_LINEAR_CLASSES && c < h->ctl->class_count)
-        b = closest_in_class(h, c, units, UMM_FIT_SCAN_LIMIT, have);
-    if (!b)
+        need = units;
+#else
+    unsigned own = c;
 #endif
-    {
-#if defined(UMM_FIRST_FIT)
-        unsigned own = c;
-#endif
-        /* The lowest class whose every block holds `units` (class 0, an
-         * empty list, when none has a block); of its first two blocks the
-         * smaller, then the lower in memory. */
-        b = closest_in_class(h, class_find_nonempty(h, umm_class_of(units - 1u) + 1u), 0, 2, have);
-#if defined(UMM_FIRST_FIT)
-        /* Only blocks of the request's own class are left that might fit. */
-        if (!b && own < h->ctl->class_count && (b = first_in_class(h, own, units)))
-            *have = blk_units(h, b);
-#endif
-        if (!b)
-            return 0;
+    for (;;) {
+        if (!need)
+            c = class_find_nonempty(h, umm_class_of(units - 1u) + 1u);
+        b = closest_in_class(h, c, need, need ? UMM_FIT_SCAN_LIMIT : 2u, have);
+        if (b || !need)
+            break;
+        need = 0;
     }
+#if defined(UMM_FIRST_FIT)
+    /* Only blocks of the request's own class are left that might fit. */
+    if (!b && own < h->ctl->class_count && (b = first_in_class(h, own, units)))
+        *have = blk_units(h, b);
+#endif
+    if (!b)
+        return 0;
     freelist_remove(h, b, *have);
     return b;
 }
