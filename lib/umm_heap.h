@@ -308,16 +308,17 @@ UMM_INLINE unsigned umm_ctz(uint32_t x)
 }
 
 /* FORMAT.md section 4.  A branch, not arithmetic, for the linear classes:
- * the common small sizes then skip the bit search.  -Os: s is the least
- * shift that brings `units` below 16 (0 for the linear classes), found by
- * counting: a few steps for the sizes firmware asks for, 28 at most. */
+ * the common small sizes then skip the bit search.  -Os: each halving that
+ * `units` needs to fall below 16 moves it up one group of 2^SL_LOG2
+ * classes, so the class is counted instead of searched for: a few steps
+ * for the sizes firmware asks for, 28 at most. */
 #if defined(__OPTIMIZE_SIZE__)
 UMM_INLINE umm_idx umm_class_of(umm_idx units)
 {
-    unsigned s = 0;
-    while ((units >> s) >= UMM_FMT_LINEAR_CLASSES)
-        s++;
-    return (s << UMM_FMT_SL_LOG2) + (units >> s);
+    umm_idx c = 0;
+    for (; units >= UMM_FMT_LINEAR_CLASSES; units >>= 1)
+        c += 1u << UMM_FMT_SL_LOG2;
+    return c + units;
 }
 #else
 UMM_INLINE umm_idx umm_class_of(umm_idx units)
