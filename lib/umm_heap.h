@@ -225,6 +225,23 @@ UMM_INLINE umm_idx blk_get(const struct umm_h *restrict h, umm_idx b, umm_field 
     return ((umm_u16a *)(void *)p)[f];
 }
 
+#if defined(__OPTIMIZE_SIZE__)
+/* -Os: also answers the value it replaced, which spares the free-list
+ * insert a read of the list head before it is overwritten. */
+UMM_INLINE umm_idx blk_set(const struct umm_h *restrict h, umm_idx b, umm_field f, umm_idx v)
+{
+    uint8_t *p = h->blocks + ((size_t)b << 3);
+    umm_idx old;
+    if (h->wide) {
+        old = ((umm_u32a *)(void *)p)[f];
+        ((umm_u32a *)(void *)p)[f] = (uint32_t)v;
+    } else {
+        old = ((umm_u16a *)(void *)p)[f];
+        ((umm_u16a *)(void *)p)[f] = (uint16_t)v;
+    }
+    return old;
+}
+#else
 UMM_INLINE void blk_set(const struct umm_h *restrict h, umm_idx b, umm_field f, umm_idx v)
 {
     uint8_t *p = h->blocks + ((size_t)b << 3);
@@ -233,6 +250,7 @@ UMM_INLINE void blk_set(const struct umm_h *restrict h, umm_idx b, umm_field f, 
     else
         ((umm_u16a *)(void *)p)[f] = (uint16_t)v;
 }
+#endif
 
 #define BLK_NEXT 0u
 #define BLK_PREV 1u

@@ -27,13 +27,14 @@ umm_heap umm_heap_default;
  * -Os: one primitive for both list operations.  Makes `z` follow `a` in
  * class `c`'s list: `a` 0 makes z the head (the class's bit then says
  * whether the list is empty), `z` 0 makes a the tail.  A list head is a
- * field of block 0 (bin_get), so one store serves both.
+ * field of block 0 (bin_get), so one store serves both.  Answers what
+ * followed `a` before (the old head when `a` is 0).
  */
-static void list_link(const struct umm_h *restrict h, umm_idx c, umm_idx a, umm_idx z)
+static umm_idx list_link(const struct umm_h *restrict h, umm_idx c, umm_idx a, umm_idx z)
 {
     if (z)
         blk_set(h, z, BLK_PFREE, a);
-    blk_set(h, a, a ? (umm_field)BLK_NFREE : h->bin0 + (int)c, z);
+    umm_idx was = blk_set(h, a, a ? (umm_field)BLK_NFREE : h->bin0 + (int)c, z);
     if (!a) {
         uint32_t *bitmap = umm_bitmap(h);
         uint32_t *word = &bitmap[1 + (c >> 5)];
@@ -42,13 +43,14 @@ static void list_link(const struct umm_h *restrict h, umm_idx c, umm_idx a, umm_
         bit = 1u << (c >> 5);
         bitmap[0] = *word ? bitmap[0] | bit : bitmap[0] & ~bit;
     }
+    return was;
 }
 
 UMM_HOT void freelist_insert(const struct umm_h *restrict h, umm_idx b, umm_idx units)
 {
     umm_idx c = umm_class_of(units);
-    list_link(h, c, b, bin_get(h, c));
-    list_link(h, c, 0, b);
+    /* `b` becomes the head, then the old head follows it. */
+    list_link(h, c, b, list_link(h, c, 0, b));
     instr_free_added(h, units);
 }
 
