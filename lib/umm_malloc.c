@@ -163,11 +163,12 @@ UMM_HOT void freelist_remove(const struct umm_h *restrict h, umm_idx b, umm_idx 
  * (never a block's class, so its list is always empty) when none is found. */
 UMM_HOT umm_idx class_find_nonempty(const struct umm_h *restrict h, umm_idx c)
 {
-    while (c < h->ctl->class_count) {
+    for (; c < h->ctl->class_count; c++) {
         uint32_t bits = umm_bitmap(h)[1 + (c >> 5)] >> (c & 31);
-        if (bits & 1u)
+        if (!bits)
+            c |= 31u; /* the rest of this word is empty: on to the next */
+        else if (bits & 1u)
             return c;
-        c = bits ? c + 1u : (c | 31u) + 1u;
     }
     return 0;
 }
