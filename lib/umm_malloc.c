@@ -345,8 +345,7 @@ static void block_split(const struct umm_h *restrict h, umm_idx b, umm_idx units
  */
 UMM_HOT umm_idx fit_unlink_core(const struct umm_h *restrict h, umm_idx units, umm_idx *have, int closest)
 {
-    umm_idx b;
-    umm_idx c = umm_class_of(units);
+    umm_idx b, c = 0;
     /* The units the pick must hold: `units` for best fit's scan of the
      * request's own class, then 0 for the pick from the lowest class whose
      * every block holds them (class 0, an empty list, when none has a
@@ -354,10 +353,13 @@ UMM_HOT umm_idx fit_unlink_core(const struct umm_h *restrict h, umm_idx units, u
     umm_idx need = 0;
     (void)closest;
 #if defined(UMM_BEST_FIT)
-    if (closest && units >= UMM_FMT_LINEAR_CLASSES && c < h->ctl->class_count)
-        need = units;
+    if (closest && units >= UMM_FMT_LINEAR_CLASSES) {
+        c = umm_class_of(units);
+        if (c < h->ctl->class_count)
+            need = units;
+    }
 #else
-    unsigned own = c;
+    unsigned own = umm_class_of(units);
 #endif
     for (;;) {
         if (!need)
