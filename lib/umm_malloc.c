@@ -281,7 +281,9 @@ UMM_HOT UMM_SIZE_NOINLINE umm_idx units_for_size(const struct umm_h *restrict h,
 static uint32_t free_units_of(const struct umm_h *restrict h, uint32_t x)
 {
     umm_idx next = blk_get(h, x, BLK_NEXT);
-    return (next & umm_free_flag(h)) ? next - umm_free_flag(h) - x : 0;
+    /* The flag is the top bit the field holds: set exactly when `next`
+     * reaches it. */
+    return next >= umm_free_flag(h) ? next - umm_free_flag(h) - x : 0;
 }
 
 /* Makes `z` the successor of `a` in address order; `flag` marks a free. */
