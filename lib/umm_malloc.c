@@ -958,6 +958,74 @@ UMM_HOT void *malloc_core(const struct umm_h *restrict h, size_t size, uintptr_t
 }
 #endif
 
+#if defined(__OPTIMIZE_SIZE__)
+/*
+ * -Os: realloc of a block, which is also free (`size` 0); `op` names the
+ * call in fault reports.  A growing block takes in a free successor, else
+ * slides down into a free predecessor (and the successor), else moves.  A
+ * shrinking block slides down too when that makes one hole of
+ * UMM_SLIDE_BYTES or more (see the speed build's realloc_core); otherwise
+ * it stays, its successor apart, and the split merges what it gives up
+ * with that successor.
+ */
+static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size, unsigned op)
+{
+    umm_idx end;
+    umm_idx b = block_and_next_of_user_ptr(h, ptr, &end);
+    if (!b) {
+        instr_bad_pointer(h, ptr, op);
+        return NULL;
+    }
+    umm_idx prev = blk_get(h, b, BLK_PREV);
+    void *moved = NULL;
+    if (size == 0) {
+        if (!instr_release(h, b, op))
+            return NULL;
+    } else {
+        umm_idx units = units_for_size(h, size);
+        if (!units) {
+            instr_oom(h);
+            return NULL;
+        }
+        if (!instr_resize_begin(h, b))
+            return NULL;
+        /* Where the block ends with a free successor taken in. */
+        umm_idx top = end + free_units_of(h, end);
+        /* A free predecessor ends at b: the three together span top - prev. */
+        umm_idx joined = free_units_of(h, prev) ? top - prev : 0;
+        int shrink = units <= end - b;
+        int slide = joined >= units + (shrink ? (UMM_SLIDE_BYTES >> 3) : 0u);
+        umm_idx to = b;
+        if (shrink && !slide)
+            top = end;
+        else if (shrink || units > top - b) {
+            if (slide) {
+                freelist_remove(h, prev, b - prev);
+                to = prev;
+            } else if (!(to = alloc_block(h, units, 8u, 0))) {
+                instr_oom(h);
+                return NULL;
+            }
+            memmove(blk_data(h, to), blk_data(h, b), umm_prefix(h) + instr_kept_bytes(h, b, size));
+        }
+        /* A new block is neither: a free predecessor was too small. */
+        if (to == b || to == prev) {
+            if (top != end)
+                freelist_remove(h, end, top - end);
+            blk_link(h, to, top, 0);
+            block_split(h, to, units, top, 1);
+            instr_resized(h, to, size);
+            return user_ptr(h, to);
+        }
+        instr_resized(h, to, size);
+        moved = user_ptr(h, to);
+    }
+    /* A free, or the old block of a move. */
+    block_release(h, b, end, prev, 1);
+    return moved;
+}
+
+#else
 /* The block `ptr` names in `h`, or 0 after reporting why it is refused. */
 UMM_HOT umm_idx block_for_free_core(const struct umm_h *restrict h, void *ptr, unsigned op)
 {
@@ -980,13 +1048,8 @@ UMM_HOT umm_idx resize_begin_core(const struct umm_h *restrict h, void *ptr, siz
     if (!b)
         return 0;
     if (size == 0) {
-        if (instr_release(h, b, op)) {
-#if defined(__OPTIMIZE_SIZE__)
-            block_release(h, b, blk_next(h, b), blk_get(h, b, BLK_PREV), 1);
-#else
+        if (instr_release(h, b, op))
             block_free_core(h, b);
-#endif
-        }
         return 0;
     }
     *units = units_for_size(h, size);
@@ -999,62 +1062,6 @@ UMM_HOT umm_idx resize_begin_core(const struct umm_h *restrict h, void *ptr, siz
     return b;
 }
 
-#if defined(__OPTIMIZE_SIZE__)
-/*
- * -Os: realloc of a block, which is also free (`size` 0); `op` names the
- * call in fault reports.
- */
-static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size, unsigned op)
-{
-    umm_idx units;
-    umm_idx b = resize_begin_core(h, ptr, size, op, &units);
-    if (!b)
-        return NULL;
-    umm_idx end = blk_next(h, b);
-    size_t keep = instr_kept_bytes(h, b, size);
-    umm_idx have = end - b;
-    umm_idx next_units = free_units_of(h, end);
-    umm_idx prev = blk_get(h, b, BLK_PREV);
-    umm_idx prev_units = free_units_of(h, prev);
-    /*
-     * Grow into a free successor, else slide down into a free predecessor
-     * (and the successor), else move.  A shrinking block slides down too
-     * when that makes one hole of UMM_SLIDE_BYTES or more (see the speed
-     * build's realloc_core).
-     */
-    int grow = units > have;
-    if (!grow || units > have + next_units) {
-        umm_idx to = prev;
-        int slide = prev_units && (grow ? prev_units + have + next_units >= units
-                                        : end + next_units - prev - units >= (UMM_SLIDE_BYTES >> 3));
-        if (slide)
-            freelist_remove(h, prev, prev_units);
-        else if (grow && !(to = alloc_block(h, units, 8u, 0))) {
-            instr_oom(h);
-            return NULL;
-        }
-        if (slide || grow)
-            memmove(blk_data(h, to), blk_data(h, b), umm_prefix(h) + keep);
-        if (grow && !slide) {
-            instr_resized(h, to, size);
-            block_release(h, b, end, prev, 1);
-            return user_ptr(h, to);
-        }
-        if (slide)
-            b = prev;
-        else
-            next_units = 0; /* a shrink in place: the split below merges */
-    }
-    if (next_units)
-        freelist_remove(h, end, next_units);
-    end += next_units;
-    blk_link(h, b, end, 0);
-    block_split(h, b, units, end, 1);
-    instr_resized(h, b, size);
-    return user_ptr(h, b);
-}
-
-#else
 UMM_HOT void free_core(const struct umm_h *restrict h, void *ptr)
 {
     umm_idx b = block_for_free_core(h, ptr, UMM_OP_FREE);
