@@ -657,12 +657,6 @@ UMM_HOT umm_idx block_and_next_of_user_ptr(const struct umm_h *restrict h, const
     size_t offset = (size_t)((uintptr_t)p - (uintptr_t)h->blocks - umm_hdr_bytes(h) - umm_prefix(h));
 #endif
     umm_idx n = h->ctl->unit_count;
-#if defined(__OPTIMIZE_SIZE__)
-    umm_idx b = (umm_idx)(offset >> 3);
-    /* One compare for blocks 1..n-2: block 0 (the head sentinel) wraps. */
-    if ((offset & 7u) || b - 1u >= n - 2u)
-        return 0;
-#else
     /*
      * One compare for alignment and range: rotated right by 3, the offset
      * from block 1 is b - 1 when it is a multiple of 8, and otherwise has
@@ -671,11 +665,10 @@ UMM_HOT umm_idx block_and_next_of_user_ptr(const struct umm_h *restrict h, const
      * (the head sentinel) wraps.
      */
     size_t from1 = offset - 8u;
-    umm_idx b = (umm_idx)((from1 >> 3) | (from1 << (sizeof(size_t) * 8u - 3u)));
-    if (b >= n - 2u)
+    size_t rotated = (from1 >> 3) | (from1 << (sizeof(size_t) * 8u - 3u));
+    if (rotated >= n - 2u)
         return 0;
-    b += 1u;
-#endif
+    umm_idx b = (umm_idx)rotated + 1u;
     umm_idx next = blk_get(h, b, BLK_NEXT);
     /* next <= n-1; the free flag lies above every index, so a free block
      * (a double free) fails too.  A next at or below b needs no test of its
