@@ -267,7 +267,7 @@ UMM_HOT umm_idx units_for_small_size(const struct umm_h *restrict h, size_t size
     return units < umm_min_units(h) ? umm_min_units(h) : units;
 #endif
 }
-UMM_HOT UMM_SIZE_NOINLINE umm_idx units_for_size(const struct umm_h *restrict h, size_t size)
+UMM_HOT umm_idx units_for_size(const struct umm_h *restrict h, size_t size)
 {
     if (size > UMM_REQUEST_MAX)
         return 0;
