@@ -1010,7 +1010,7 @@ static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size,
         /* A new block is neither: a free predecessor was too small. */
         if (to == b || to == prev) {
             if (top != end)
-                freelist_remove(h, end, top - end);
+                absorb(h, end);
             blk_link(h, to, top, 0);
             block_split(h, to, units, top, 1);
             instr_resized(h, to, size);
