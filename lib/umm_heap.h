@@ -140,10 +140,8 @@ UMM_INLINE int umm_can_stand(const struct umm_h *restrict h, umm_idx units) { re
  */
 #if defined(__OPTIMIZE_SIZE__)
 #define UMM_HOT static
-#define UMM_SIZE_NOINLINE __attribute__((noinline))
 #else
 #define UMM_HOT static inline __attribute__((always_inline))
-#define UMM_SIZE_NOINLINE
 #endif
 
 /*

@@ -259,9 +259,11 @@ UMM_HOT umm_idx units_for_small_size(const struct umm_h *restrict h, size_t size
 {
     size_t bytes = size + umm_hdr_bytes(h) + umm_prefix(h) + umm_suffix(h);
     umm_idx units = (umm_idx)((bytes + 7u) >> 3);
+    /* Callers have turned size 0 away, and one byte and a header fill the
+     * smallest block of either width, so the clamp never changes `units`;
+     * speed builds keep it all the same: without it GCC 12 lays out the
+     * fast paths worse (4,775 more instructions on bench/traces/grow). */
 #if defined(__OPTIMIZE_SIZE__)
-    /* -Os callers have turned size 0 away, and one byte and a header fill
-     * the smallest block of either width. */
     return units;
 #else
     return units < umm_min_units(h) ? umm_min_units(h) : units;
