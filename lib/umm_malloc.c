@@ -333,16 +333,17 @@ static void block_release(const struct umm_h *restrict h, umm_idx b, umm_idx nex
 }
 
 /*
- * Shrinks used block `b`, which ends at `end`, to `units`, freeing the
- * rest when it can stand as a block of its own.
+ * Makes [b, end) a used block `b` of `units`, and frees the rest, or of
+ * all of [b, end) when the rest could not stand as a block of its own.
+ * Links `b` either way: its header may not name its end yet.
  */
 static void block_split(const struct umm_h *restrict h, umm_idx b, umm_idx units, umm_idx end, int fill)
 {
     umm_idx tail = b + units;
-    if (!umm_can_stand(h, end - tail))
-        return;
-    blk_link(h, b, tail, 0);
-    block_release(h, tail, end, b, fill);
+    int rest = umm_can_stand(h, end - tail);
+    blk_link(h, b, rest ? tail : end, 0);
+    if (rest)
+        block_release(h, tail, end, b, fill);
 }
 
 /*
@@ -418,6 +419,8 @@ static umm_idx alloc_block(const struct umm_h *restrict h, umm_idx units, size_t
      * of the block and the rest is freed below it. */
     if (top && umm_can_stand(h, end - at - units))
         at = end - units;
+    /* The gap's release below must find `at` used (block_split links it
+     * again, to its own end). */
     blk_link(h, at, end, 0);
     if (at != b) {
         /* A lead-in gap joins the used block before it (see memalign_core). */
@@ -1013,7 +1016,6 @@ static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size,
         if (to == b || to == prev) {
             if (top != end)
                 absorb(h, end);
-            blk_link(h, to, top, 0);
             block_split(h, to, units, top, 1);
             instr_resized(h, to, size);
             return user_ptr(h, to);
