@@ -406,11 +406,12 @@ int instr_resize_begin(const struct umm_h *restrict h, umm_idx b)
     return 1;
 }
 
-size_t instr_kept_bytes(const struct umm_h *restrict h, umm_idx b, size_t size)
+size_t instr_kept_bytes(const struct umm_h *restrict h, umm_idx b, umm_idx units, size_t size)
 {
-    size_t have = umm_prefix(h) ? pfx_requested(h, b) : umm_capacity(h, b);
-    if (have > umm_capacity(h, b))
-        have = umm_capacity(h, b);
+    size_t capacity = umm_units_capacity(h, units);
+    size_t have = umm_prefix(h) ? pfx_requested(h, b) : capacity;
+    if (have > capacity)
+        have = capacity;
     return size < have ? size : have;
 }
 

@@ -11,10 +11,15 @@
 
 #include "umm_heap.h"
 
-/* Bytes a used block offers between its prefix and its last canary. */
+/* Bytes a used block of `units` offers between its prefix and its last
+ * canary. */
+static inline size_t umm_units_capacity(const struct umm_h *restrict h, umm_idx units)
+{
+    return ((size_t)units << 3) - umm_hdr_bytes(h) - umm_prefix(h) - umm_suffix(h);
+}
 static inline size_t umm_capacity(const struct umm_h *restrict h, umm_idx b)
 {
-    return ((size_t)blk_units(h, b) << 3) - umm_hdr_bytes(h) - umm_prefix(h) - umm_suffix(h);
+    return umm_units_capacity(h, blk_units(h, b));
 }
 
 #if UMM_HAS_RECORD
@@ -29,7 +34,9 @@ void instr_grew_in_place(const struct umm_h *restrict h, umm_idx b);
 void instr_bad_pointer(const struct umm_h *restrict h, const void *ptr, unsigned op);
 int instr_release(const struct umm_h *restrict h, umm_idx b, unsigned op);
 int instr_resize_begin(const struct umm_h *restrict h, umm_idx b);
-size_t instr_kept_bytes(const struct umm_h *restrict h, umm_idx b, size_t size);
+/* Of used block `b`, whose size the callers know (`units`), the user
+ * bytes a move to a block of `size` must carry. */
+size_t instr_kept_bytes(const struct umm_h *restrict h, umm_idx b, umm_idx units, size_t size);
 void instr_resized(const struct umm_h *restrict h, umm_idx b, size_t size);
 size_t instr_usable_bytes(const struct umm_h *restrict h, umm_idx b);
 void instr_check_after_op(const struct umm_h *restrict h, unsigned op);
@@ -105,9 +112,10 @@ static inline int instr_release(const struct umm_h *restrict h, umm_idx b, unsig
     return 1;
 }
 static inline int instr_resize_begin(const struct umm_h *restrict h, umm_idx b) { (void)h; (void)b; return 1; }
-static inline size_t instr_kept_bytes(const struct umm_h *restrict h, umm_idx b, size_t size)
+static inline size_t instr_kept_bytes(const struct umm_h *restrict h, umm_idx b, umm_idx units, size_t size)
 {
-    size_t have = umm_capacity(h, b);
+    (void)b;
+    size_t have = umm_units_capacity(h, units);
     return size < have ? size : have;
 }
 static inline void instr_resized(const struct umm_h *restrict h, umm_idx b, size_t size) { (void)h; (void)b; (void)size; }

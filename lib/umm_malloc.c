@@ -1010,7 +1010,7 @@ static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size,
                 instr_oom(h);
                 return NULL;
             }
-            memmove(blk_data(h, to), blk_data(h, b), umm_prefix(h) + instr_kept_bytes(h, b, size));
+            memmove(blk_data(h, to), blk_data(h, b), umm_prefix(h) + instr_kept_bytes(h, b, end - b, size));
         }
         /* A new block is neither: a free predecessor was too small. */
         if (to == b || to == prev) {
@@ -1118,7 +1118,7 @@ UMM_HOT void *realloc_core(const struct umm_h *restrict h, void *ptr, size_t siz
          * A new block, from the bottom of a free block whatever its size:
          * a block that grew may grow again, into what is left above it.
          */
-        size_t keep = instr_kept_bytes(h, b, size);
+        size_t keep = instr_kept_bytes(h, b, have, size);
         umm_idx fresh = alloc_units_core(h, units, 0);
         if (!fresh) {
             instr_oom(h);
@@ -1130,7 +1130,7 @@ UMM_HOT void *realloc_core(const struct umm_h *restrict h, void *ptr, size_t siz
         return user_ptr(h, fresh);
     }
 slide:;
-    size_t keep = instr_kept_bytes(h, b, size);
+    size_t keep = instr_kept_bytes(h, b, have, size);
     umm_idx end = next + next_units;
     freelist_remove(h, prev, b - prev);
     if (next_units)
