@@ -347,16 +347,17 @@ static void block_split(const struct umm_h *restrict h, umm_idx b, umm_idx units
 }
 
 /*
- * A free block of at least `units`, off its list, its size in *have; 0
- * when none fits.  The speed build's choice, in one tail: best fit, when
- * `closest` asks for it, looks at up to UMM_FIT_SCAN_LIMIT blocks of the
- * request's own class (the closest fit, the first of equals, stopping at
- * one too close to split); else, of the first two blocks of the first
- * class where every block fits, the smaller, then the lower in memory.
+ * A free block of at least `units`, still on its list; 0 when none fits.
+ * The speed build's choice, in one tail: best fit, when `closest` asks for
+ * it, looks at up to UMM_FIT_SCAN_LIMIT blocks of the request's own class
+ * (the closest fit, the first of equals, stopping at one too close to
+ * split); else, of the first two blocks of the first class where every
+ * block fits, the smaller, then the lower in memory.
  */
-UMM_HOT umm_idx fit_unlink_core(const struct umm_h *restrict h, umm_idx units, umm_idx *have, int closest)
+UMM_HOT umm_idx fit_core(const struct umm_h *restrict h, umm_idx units, int closest)
 {
     umm_idx b, c = 0;
+    umm_idx have; /* unused: absorb reads the size again as it unlinks */
     /* The units the pick must hold: `units` for best fit's scan of the
      * request's own class, then 0 for the pick from the lowest class whose
      * every block holds them (class 0, an empty list, when none has a
@@ -375,19 +376,16 @@ UMM_HOT umm_idx fit_unlink_core(const struct umm_h *restrict h, umm_idx units, u
     for (;;) {
         if (!need)
             c = class_find_nonempty(h, umm_class_of(units - 1u) + 1u);
-        b = closest_in_class(h, c, need, need ? UMM_FIT_SCAN_LIMIT : 2u, have);
+        b = closest_in_class(h, c, need, need ? UMM_FIT_SCAN_LIMIT : 2u, &have);
         if (b || !need)
             break;
         need = 0;
     }
 #if defined(UMM_FIRST_FIT)
     /* Only blocks of the request's own class are left that might fit. */
-    if (!b && own < h->ctl->class_count && (b = first_in_class(h, own, units)))
-        *have = blk_units(h, b);
+    if (!b && own < h->ctl->class_count)
+        b = first_in_class(h, own, units);
 #endif
-    if (!b)
-        return 0;
-    freelist_remove(h, b, *have);
     return b;
 }
 
@@ -403,13 +401,12 @@ static umm_idx alloc_block(const struct umm_h *restrict h, umm_idx units, size_t
      * than a unit. */
     umm_idx step = (umm_idx)(align >> 3);
     umm_idx slack = step > 1u ? (step << h->wide) - 1u : 0u;
-    umm_idx have;
-    umm_idx b = fit_unlink_core(h, units + slack, &have, !slack);
+    umm_idx b = fit_core(h, units + slack, !slack);
     if (!b)
         return 0;
-    /* Its header still names its end (the free flag aside), which is
-     * cheaper to read again than to keep `have` across the unlink. */
-    umm_idx end = blk_next(h, b);
+    /* Off its list through absorb, which reads its size from its header:
+     * -Os code unlinks only there, so freelist_remove folds into it. */
+    umm_idx end = b + absorb(h, b);
     umm_idx gap = (umm_idx)((0u - (uintptr_t)(blk_data(h, b) + umm_prefix(h))) & (align - 1u)) >> 3;
     /* 0 < gap < umm_min_units(h) in one compare: a gap of 0 wraps. */
     if (gap - 1u < h->wide)
@@ -1004,7 +1001,7 @@ static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size,
             top = end;
         else if (shrink || units > top - b) {
             if (slide) {
-                freelist_remove(h, prev, b - prev);
+                absorb(h, prev);
                 to = prev;
             } else if (!(to = alloc_block(h, units, 8u, 0))) {
                 instr_oom(h);
