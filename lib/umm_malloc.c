@@ -393,13 +393,16 @@ UMM_HOT umm_idx fit_core(const struct umm_h *restrict h, umm_idx units, int clos
  * A used block of `units` whose data area is aligned to `align` (a power
  * of two, 8 or more); 0 when none is free.  The free block found is taken
  * whole, then split: a gap in front (memalign) freed, the rest trimmed.
+ * `align_top` is `align`, plus 1 to place the block at the top of the free
+ * one (malloc_core's UMM_TOP_BYTES): one argument, which spares the search
+ * a register.
  */
-static umm_idx alloc_block(const struct umm_h *restrict h, umm_idx units, size_t align, int top)
+static umm_idx alloc_block(const struct umm_h *restrict h, umm_idx units, size_t align_top)
 {
     /* A lead-in gap must be able to stand as a free block: at worst one
      * alignment step short of a whole one, plus a step when blocks are wider
      * than a unit. */
-    umm_idx step = (umm_idx)(align >> 3);
+    umm_idx step = (umm_idx)(align_top >> 3);
     umm_idx slack = step > 1u ? (step << h->wide) - 1u : 0u;
     umm_idx b = fit_core(h, units + slack, !slack);
     if (!b)
@@ -407,14 +410,16 @@ static umm_idx alloc_block(const struct umm_h *restrict h, umm_idx units, size_t
     /* Off its list through absorb, which reads its size from its header:
      * -Os code unlinks only there, so freelist_remove folds into it. */
     umm_idx end = b + absorb(h, b);
-    umm_idx gap = (umm_idx)((0u - (uintptr_t)(blk_data(h, b) + umm_prefix(h))) & (align - 1u)) >> 3;
+    /* The shift drops the mask's low 3 bits; above them align_top - 2 is
+     * align - 1, with or without top. */
+    umm_idx gap = (umm_idx)((0u - (uintptr_t)(blk_data(h, b) + umm_prefix(h))) & (align_top - 2u)) >> 3;
     /* 0 < gap < umm_min_units(h) in one compare: a gap of 0 wraps. */
     if (gap - 1u < h->wide)
         gap += step;
     umm_idx at = b + gap;
-    /* With `top` (malloc_core's UMM_TOP_BYTES), the used part is the top
-     * of the block and the rest is freed below it. */
-    if (top && umm_can_stand(h, end - at - units))
+    /* With top, the used part is the top of the block and the rest is
+     * freed below it. */
+    if ((align_top & 1u) && umm_can_stand(h, end - at - units))
         at = end - units;
     /* The gap's release below must find `at` used (block_split links it
      * again, to its own end). */
@@ -939,7 +944,7 @@ static void *alloc_core(const struct umm_h *restrict h, size_t align, size_t siz
     if (size == 0 || align >= ((size_t)h->ctl->unit_count << 3))
         return NULL;
     umm_idx units = units_for_size(h, size);
-    umm_idx b = units ? alloc_block(h, units, align, align == 8u && size >= UMM_TOP_BYTES) : 0;
+    umm_idx b = units ? alloc_block(h, units, align + (align == 8u && size >= UMM_TOP_BYTES)) : 0;
     return allocated(h, b, size, owner);
 }
 #else
@@ -1003,7 +1008,7 @@ static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size,
             if (slide) {
                 absorb(h, prev);
                 to = prev;
-            } else if (!(to = alloc_block(h, units, 8u, 0))) {
+            } else if (!(to = alloc_block(h, units, 8u))) {
                 instr_oom(h);
                 return NULL;
             }
