@@ -983,51 +983,49 @@ static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size,
         return NULL;
     }
     umm_idx prev = blk_get(h, b, BLK_PREV);
-    void *moved = NULL;
     if (size == 0) {
-        if (!instr_release(h, b, op))
-            return NULL;
-    } else {
-        umm_idx units = units_for_size(h, size);
-        if (!units) {
+        if (instr_release(h, b, op))
+            block_release(h, b, end, prev, 1);
+        return NULL;
+    }
+    umm_idx units = units_for_size(h, size);
+    if (!units) {
+        instr_oom(h);
+        return NULL;
+    }
+    if (!instr_resize_begin(h, b))
+        return NULL;
+    /* Where the block ends with a free successor taken in. */
+    umm_idx top = end + free_units_of(h, end);
+    /* A free predecessor ends at b: the three together span top - prev. */
+    umm_idx joined = free_units_of(h, prev) ? top - prev : 0;
+    int shrink = units <= end - b;
+    int slide = joined >= units + (shrink ? (UMM_SLIDE_BYTES >> 3) : 0u);
+    umm_idx to = b;
+    if (shrink && !slide)
+        top = end;
+    else if (shrink || units > top - b) {
+        if (slide) {
+            absorb(h, prev);
+            to = prev;
+        } else if (!(to = alloc_block(h, units, 8u))) {
             instr_oom(h);
             return NULL;
         }
-        if (!instr_resize_begin(h, b))
-            return NULL;
-        /* Where the block ends with a free successor taken in. */
-        umm_idx top = end + free_units_of(h, end);
-        /* A free predecessor ends at b: the three together span top - prev. */
-        umm_idx joined = free_units_of(h, prev) ? top - prev : 0;
-        int shrink = units <= end - b;
-        int slide = joined >= units + (shrink ? (UMM_SLIDE_BYTES >> 3) : 0u);
-        umm_idx to = b;
-        if (shrink && !slide)
-            top = end;
-        else if (shrink || units > top - b) {
-            if (slide) {
-                absorb(h, prev);
-                to = prev;
-            } else if (!(to = alloc_block(h, units, 8u))) {
-                instr_oom(h);
-                return NULL;
-            }
-            memmove(blk_data(h, to), blk_data(h, b), umm_prefix(h) + instr_kept_bytes(h, b, end - b, size));
-        }
-        /* A new block is neither: a free predecessor was too small. */
-        if (to == b || to == prev) {
-            if (top != end)
-                absorb(h, end);
-            block_split(h, to, units, top, 1);
-            instr_resized(h, to, size);
-            return user_ptr(h, to);
-        }
-        instr_resized(h, to, size);
-        moved = user_ptr(h, to);
+        memmove(blk_data(h, to), blk_data(h, b), umm_prefix(h) + instr_kept_bytes(h, b, end - b, size));
     }
-    /* A free, or the old block of a move. */
-    block_release(h, b, end, prev, 1);
-    return moved;
+    /* A new block is neither: a free predecessor was too small. */
+    if (to == b || to == prev) {
+        if (top != end)
+            absorb(h, end);
+        block_split(h, to, units, top, 1);
+        instr_resized(h, to, size);
+    } else {
+        /* Moved: the old block goes, after the hook has seen the new one. */
+        instr_resized(h, to, size);
+        block_release(h, b, end, prev, 1);
+    }
+    return user_ptr(h, to);
 }
 
 #else
