@@ -1253,14 +1253,14 @@ void *umm_multi_calloc_owned(umm_heap *heap, size_t num, size_t size, uintptr_t 
  * check and the hooks.  `arg` is the pointer (realloc, free) or the
  * alignment (memalign); a NULL `heap` is the default heap, which saves
  * the single-heap calls an address each.  The arguments come in the order
- * the callers have them.
+ * the callers have them.  The free calls turn NULL away themselves: a
+ * free's `arg` is never NULL, so a NULL `arg` always means an allocation,
+ * and the other operations skip the test.
  */
 static void *op_entry(void *arg, size_t size, unsigned op, umm_heap *heap, uintptr_t owner)
 {
     struct umm_h h;
     void *p = NULL;
-    if (op == UMM_OP_FREE && !arg)
-        return NULL;
     if (!heap)
         heap = &umm_heap_default;
     UMM_CRITICAL_DECL(op);
@@ -1333,7 +1333,8 @@ void *umm_multi_memalign_owned(umm_heap *heap, size_t align, size_t size, uintpt
 }
 void umm_multi_free(umm_heap *heap, void *ptr)
 {
-    op_entry(ptr, 0, UMM_OP_FREE, heap, 0);
+    if (ptr)
+        op_entry(ptr, 0, UMM_OP_FREE, heap, 0);
 }
 void *umm_multi_malloc(umm_heap *heap, size_t size)
 {
@@ -1365,7 +1366,8 @@ void *umm_realloc(void *ptr, size_t size)
 }
 void umm_free(void *ptr)
 {
-    op_entry(ptr, 0, UMM_OP_FREE, NULL, 0);
+    if (ptr)
+        op_entry(ptr, 0, UMM_OP_FREE, NULL, 0);
 }
 void *umm_memalign(size_t align, size_t size)
 {
