@@ -311,12 +311,13 @@ static uint32_t absorb(const struct umm_h *restrict h, uint32_t x)
 }
 
 /*
- * Frees used block `b`, which ends at `next` and whose prev field holds
- * `prev` (the callers know both), merging with free neighbours.  `fill`
+ * Frees used block `b`, which lies between `prev` (its prev field) and
+ * `next` (its end), both known to the callers, merging with free
+ * neighbours; the arguments come in address order.  `fill`
  * says whether the freed bytes get the free fill: not when they were free
  * already (the rest of a free block that was taken).
  */
-static void block_release(const struct umm_h *restrict h, umm_idx b, umm_idx next, umm_idx prev, int fill)
+static void block_release(const struct umm_h *restrict h, umm_idx prev, umm_idx b, umm_idx next, int fill)
 {
     umm_idx freed = b;
     umm_idx freed_end = next;
@@ -343,7 +344,7 @@ static void block_split(const struct umm_h *restrict h, umm_idx b, umm_idx units
     int rest = umm_can_stand(h, end - tail);
     blk_link(h, b, rest ? tail : end, 0);
     if (rest)
-        block_release(h, tail, end, b, fill);
+        block_release(h, b, tail, end, fill);
 }
 
 /*
@@ -431,7 +432,7 @@ static umm_idx alloc_block(const struct umm_h *restrict h, umm_idx units, size_t
             blk_link(h, prev, at, 0);
             instr_grew_in_place(h, prev);
         } else
-            block_release(h, b, at, prev, gap != 0);
+            block_release(h, prev, b, at, gap != 0);
     }
     block_split(h, at, units, end, 0);
     return at;
@@ -829,7 +830,7 @@ static void heap_layout_core(umm_heap *heap)
     instr_init(&h);
 #if defined(__OPTIMIZE_SIZE__)
     blk_link(&h, 0, 1, 0);
-    block_release(&h, 1, last, 0, 1);
+    block_release(&h, 0, 1, last, 1);
 #else
     blk_set(&h, 0, BLK_NEXT, 1);
     blk_set(&h, 1, BLK_NEXT, last);
@@ -985,7 +986,7 @@ static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size,
     umm_idx prev = blk_get(h, b, BLK_PREV);
     if (size == 0) {
         if (instr_release(h, b, op))
-            block_release(h, b, end, prev, 1);
+            block_release(h, prev, b, end, 1);
         return NULL;
     }
     umm_idx units = units_for_size(h, size);
@@ -1023,7 +1024,7 @@ static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size,
     } else {
         /* Moved: the old block goes, after the hook has seen the new one. */
         instr_resized(h, to, size);
-        block_release(h, b, end, prev, 1);
+        block_release(h, prev, b, end, 1);
     }
     return user_ptr(h, to);
 }
