@@ -829,8 +829,10 @@ static void heap_layout_core(umm_heap *heap)
     blk_set(&h, last, BLK_NEXT, 0);
     instr_init(&h);
 #if defined(__OPTIMIZE_SIZE__)
-    blk_link(&h, 0, 1, 0);
-    block_release(&h, 0, 1, last, 1);
+    /* The head sentinel, seen as a used block up to the end marker, split
+     * after its one unit: the rest can stand (units >= 3 + wide) and is
+     * released as the heap's one free block. */
+    block_split(&h, 0, 1, last, 1);
 #else
     blk_set(&h, 0, BLK_NEXT, 1);
     blk_set(&h, 1, BLK_NEXT, last);
