@@ -826,14 +826,19 @@ static void heap_layout_core(umm_heap *heap)
     struct umm_h h;
     umm_h_load(&h, ctl);
     umm_idx last = units - 1u;
-    blk_set(&h, last, BLK_NEXT, 0);
-    instr_init(&h);
 #if defined(__OPTIMIZE_SIZE__)
+    /* The end marker's next is 0, in one 32-bit store for either width:
+     * the rest of a narrow header, its prev, is written by the release
+     * below, and headers are 4-aligned (data areas are 8-aligned). */
+    *(umm_u32a *)(void *)(h.blocks + ((size_t)last << 3)) = 0;
+    instr_init(&h);
     /* The head sentinel, seen as a used block up to the end marker, split
      * after its one unit: the rest can stand (units >= 3 + wide) and is
      * released as the heap's one free block. */
     block_split(&h, 0, 1, last, 1);
 #else
+    blk_set(&h, last, BLK_NEXT, 0);
+    instr_init(&h);
     blk_set(&h, 0, BLK_NEXT, 1);
     blk_set(&h, 1, BLK_NEXT, last);
     blk_set(&h, last, BLK_PREV, 1);
