@@ -731,8 +731,8 @@ static void *user_ptr(const struct umm_h *restrict h, umm_idx b)
 static void registry_unlink(const struct umm_ctl *ctl, const uint8_t *lo, const uint8_t *hi)
 {
     struct umm_ctl *volatile *link = &umm_heap_list;
-    for (unsigned n = 0; *link && n < UMM_FMT_MAX_HEAPS; n++) {
-        struct umm_ctl *cur = *link;
+    struct umm_ctl *cur;
+    for (unsigned n = 0; (cur = *link) != NULL && n < UMM_FMT_MAX_HEAPS; n++) {
         if (cur->magic != UMM_FMT_MAGIC || cur->self != cur) {
             *link = NULL;
             return;
