@@ -747,16 +747,22 @@ static void registry_unlink(const struct umm_ctl *ctl, const uint8_t *lo, const 
     }
 }
 
+/* Record and index at most 4 GiB - 1 of any region. */
+static inline uint64_t region_usable(const umm_heap *heap)
+{
+    uint64_t usable = heap->heap_size;
+    return usable > 0xFFFFFFFFu ? 0xFFFFFFFFu : usable;
+}
+
 /* Lays out a heap over the region recorded in `heap`. */
 static void heap_layout_core(umm_heap *heap)
 {
-    uint8_t *region = (uint8_t *)heap->pheap;
-    /* Record and index at most 4 GiB - 1 of any region. */
-    uint64_t usable = heap->heap_size;
-    if (usable > 0xFFFFFFFFu)
-        usable = 0xFFFFFFFFu;
-    registry_unlink(heap->ctl, region, region + usable);
+    registry_unlink(heap->ctl, (uint8_t *)heap->pheap, (uint8_t *)heap->pheap + region_usable(heap));
     heap->ctl = NULL;
+    /* Read again rather than kept across the call: the unlink writes
+     * only links, which the handle is not. */
+    uint8_t *region = (uint8_t *)heap->pheap;
+    uint64_t usable = region_usable(heap);
     /*
      * Offsets from the control block, which starts at the first 8-aligned
      * address; `room` bytes follow it.  The fixed part's size is a multiple
@@ -770,18 +776,20 @@ static void heap_layout_core(umm_heap *heap)
      * Size the lists for the most units this region could hold.  A heap
      * with more than 15-bit indices reach is wide; 4 GiB - 1 bytes are
      * far fewer units than 31-bit indices reach, so neither width clamps.
+     * The width is kept as index_bytes: the heads' and the header's sizes
+     * are multiples of it.
      */
     umm_idx most = (room - (umm_idx)sizeof(struct umm_ctl)) >> 3;
-    unsigned wide = most > UMM_FMT_NARROW_MAX_UNITS;
+    unsigned index_bytes = most > UMM_FMT_NARROW_MAX_UNITS ? 4u : 2u;
     unsigned classes = (unsigned)umm_class_of(most - 2u) + 1u;
     umm_idx bins = (umm_idx)sizeof(struct umm_ctl) + 4u * (1u + ((classes + 31u) >> 5));
-    umm_idx at = bins + (classes << (1u + wide));
+    umm_idx at = bins + classes * index_bytes;
 #if UMM_HAS_RECORD
     umm_idx record = (at + 7u) & ~7u;
     at = record + (umm_idx)sizeof(struct umm_record);
 #endif
     /* The first data area (unit 0's) must be 8-aligned. */
-    unsigned hdr = 4u << wide;
+    unsigned hdr = 2u * index_bytes;
     umm_idx blocks = ((at + hdr + 7u) & ~7u) - hdr;
     if (room <= blocks)
         return;
@@ -792,34 +800,45 @@ static void heap_layout_core(umm_heap *heap)
      * with most - 2 wrapped, at the check above).
      */
     umm_idx units = (room - blocks) >> 3;
-    if (units < 3u + wide)
+    if (units < 3u + (index_bytes >> 2))
         return;
 
-    /* Zeroed up to unit 1's header: unit 0 and unit 1's prev are 0. */
+    /*
+     * The fixed part is written field by field before the rest is zeroed
+     * (up to unit 1's header: unit 0 and unit 1's prev are 0), so that
+     * only ctl, units and the handle live across the calls; next_heap is
+     * set when the heap joins the list.
+     */
     struct umm_ctl *ctl = (struct umm_ctl *)(void *)(region + pad);
-    memset(ctl, 0, blocks + 8u + hdr);
     ctl->magic = UMM_FMT_MAGIC;
     ctl->version = UMM_FMT_VERSION;
-    ctl->index_bytes = (uint8_t)(2u << wide);
+    ctl->index_bytes = (uint8_t)index_bytes;
     ctl->unit_log2 = UMM_FMT_UNIT_LOG2;
     ctl->ptr_bytes = (uint8_t)sizeof(void *);
-    ctl->flags = (uint16_t)umm_instr_flags();
     ctl->ctl_bytes = (uint16_t)blocks;
     ctl->unit_count = (uint32_t)units;
     ctl->region_bytes = (uint32_t)usable;
-    ctl->class_count = (uint8_t)(umm_class_of(units - 2u) + 1u);
     ctl->sl_log2 = UMM_FMT_SL_LOG2;
     ctl->bitmap_off = (uint16_t)sizeof(struct umm_ctl);
     ctl->bins_off = (uint16_t)bins;
 #if UMM_HAS_RECORD
     ctl->instr_off = (uint16_t)record;
+#else
+    ctl->instr_off = 0;
 #endif
 #if UMM_HAS_PREFIX
     ctl->prefix_bytes = (uint8_t)UMM_PFX_BYTES(sizeof(void *));
     ctl->suffix_bytes = (uint8_t)UMM_SUFFIX_MIN;
+#else
+    ctl->prefix_bytes = 0;
+    ctl->suffix_bytes = 0;
 #endif
+    ctl->reserved = 0;
     ctl->self = ctl;
     ctl->region = region;
+    memset(ctl + 1, 0, blocks + 8u + hdr - sizeof(struct umm_ctl));
+    ctl->class_count = (uint8_t)(umm_class_of(units - 2u) + 1u);
+    ctl->flags = (uint16_t)umm_instr_flags();
 
     /* The head sentinel, one used block and the end marker; then the
      * block is freed. */
@@ -849,7 +868,7 @@ static void heap_layout_core(umm_heap *heap)
     umm_heap_list = ctl;
     heap->ctl = ctl;
     heap->blocks_cache = h.blocks;
-    heap->bins_cache = (uint8_t *)ctl + bins;
+    heap->bins_cache = (uint8_t *)ctl + ctl->bins_off; /* read back: not kept across the calls */
 }
 
 void umm_multi_init_heap(umm_heap *heap, void *ptr, size_t size)
