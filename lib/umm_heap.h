@@ -178,11 +178,12 @@ UMM_INLINE void umm_h_load(struct umm_h *h, struct umm_ctl *ctl)
 #if UMM_HAS_RECORD
     h->bins = (uint8_t *)ctl + ctl->bins_off; /* (the checks' fault reports; bin_get uses bin0) */
 #endif
-    h->wide = ctl->index_bytes >> 2;
+    unsigned index_bytes = ctl->index_bytes;
+    h->wide = index_bytes >> 2;
     h->flag = 0x8000u << (h->wide << 4);
     /* The heads lie before the blocks, a multiple of 4 bytes away. */
     h->bin0 = -(int)((unsigned)(ctl->ctl_bytes - ctl->bins_off) >> (1u + h->wide));
-    h->data = h->blocks + (4u << h->wide);
+    h->data = h->blocks + 2u * index_bytes; /* past the header: one shift from index_bytes */
 #else
     h->bins = (uint8_t *)ctl + ctl->bins_off;
     h->wide = ctl->index_bytes == 4;
