@@ -911,20 +911,18 @@ void umm_init(void)
 #endif
 }
 
-/* Loads `h` for initialised `heap`: speed builds from what init left in
- * the handle, -Os builds from the control block. */
+#if !defined(__OPTIMIZE_SIZE__)
+/* Loads `h` for initialised `heap` from what init left in the handle
+ * (-Os builds load it from the control block, umm_h_load). */
 UMM_HOT void heap_load(const umm_heap *heap, struct umm_h *h)
 {
-#if defined(__OPTIMIZE_SIZE__)
-    umm_h_load(h, heap->ctl);
-#else
     struct umm_ctl *ctl = heap->ctl;
     h->ctl = ctl;
     h->blocks = (uint8_t *)heap->blocks_cache;
     h->bins = (uint8_t *)heap->bins_cache;
     h->wide = ctl->index_bytes == 4;
-#endif
 }
+#endif
 
 /*
  * Loads `h` for `heap`, initialising it first when the build allows; 0 when
@@ -932,7 +930,8 @@ UMM_HOT void heap_load(const umm_heap *heap, struct umm_h *h)
  */
 UMM_HOT int heap_ready_core(umm_heap *heap, struct umm_h *h)
 {
-    if (__builtin_expect(!heap->ctl, 0)) {
+    struct umm_ctl *ctl = heap->ctl;
+    if (__builtin_expect(!ctl, 0)) {
 #if defined(UMM_HANG_IF_UNINITIALIZED)
         for (;;) {
         }
@@ -940,13 +939,18 @@ UMM_HOT int heap_ready_core(umm_heap *heap, struct umm_h *h)
         if (!heap->pheap)
             return 0;
         heap_layout_core(heap);
-        if (!heap->ctl)
+        ctl = heap->ctl;
+        if (!ctl)
             return 0;
 #else
         return 0;
 #endif
     }
+#if defined(__OPTIMIZE_SIZE__)
+    umm_h_load(h, ctl); /* the control block read above, not read again */
+#else
     heap_load(heap, h);
+#endif
     return 1;
 }
 
