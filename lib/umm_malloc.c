@@ -328,9 +328,6 @@ static void block_release(const struct umm_h *restrict h, umm_idx prev, umm_idx 
     freelist_insert(h, b, next - b);
     if (fill)
         instr_fill_span(h, b, freed, freed_end + (merged_next ? umm_min_units(h) : 0u));
-    (void)fill;
-    (void)freed;
-    (void)freed_end;
 }
 
 /*
