@@ -124,78 +124,78 @@ bool umm_multi_last_fault(umm_heap *heap, struct umm_fault *out)
     return true;
 }
 
-/* First byte in [p, p+n) that is not `want`, or NULL.  Compares a chunk at
- * a time against a constant copy of the pattern: libc's memcmp is far
- * quicker than a byte loop, and only a differing chunk is searched. */
+/* First byte in [p, p+n) that is not `want`, or NULL.  Only a fault
+ * report asks, after a fast check failed, so a byte loop will do. */
 static const uint8_t *first_not(const uint8_t *p, size_t n, uint8_t want)
 {
-    static const uint8_t canary_pattern[64] = {
-#define UMM_X8(v) v, v, v, v, v, v, v, v
-        UMM_X8(UMM_CANARY_BYTE), UMM_X8(UMM_CANARY_BYTE), UMM_X8(UMM_CANARY_BYTE), UMM_X8(UMM_CANARY_BYTE),
-        UMM_X8(UMM_CANARY_BYTE), UMM_X8(UMM_CANARY_BYTE), UMM_X8(UMM_CANARY_BYTE), UMM_X8(UMM_CANARY_BYTE)};
-    static const uint8_t free_pattern[64] = {
-        UMM_X8(UMM_FREE_FILL_BYTE), UMM_X8(UMM_FREE_FILL_BYTE), UMM_X8(UMM_FREE_FILL_BYTE),
-        UMM_X8(UMM_FREE_FILL_BYTE), UMM_X8(UMM_FREE_FILL_BYTE), UMM_X8(UMM_FREE_FILL_BYTE),
-        UMM_X8(UMM_FREE_FILL_BYTE), UMM_X8(UMM_FREE_FILL_BYTE)};
-#undef UMM_X8
-    const uint8_t *pattern = want == UMM_CANARY_BYTE ? canary_pattern : want == UMM_FREE_FILL_BYTE ? free_pattern : NULL;
-    if (n <= 16) {
-        /* Canaries are this short: a call to memcmp would cost more, and
-         * a word at a time is a quarter of a byte loop. */
-        uint32_t word_want = want * 0x01010101u;
-        size_t i = 0;
-        for (; i + 4 <= n; i += 4) {
-            uint32_t word;
-            memcpy(&word, p + i, 4);
-            if (word != word_want)
-                break;
-        }
-        for (; i < n; i++)
-            if (p[i] != want)
-                return p + i;
-        return NULL;
-    }
-    while (n) {
-        size_t chunk = n < 64 ? n : 64;
-        if (!pattern || memcmp(p, pattern, chunk) != 0) {
-            for (size_t i = 0; i < chunk; i++)
-                if (p[i] != want)
-                    return p + i;
-        }
-        p += chunk;
-        n -= chunk;
-    }
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != want)
+            return p + i;
     return NULL;
 }
 
-/* Whether all `n` (at least 4) bytes at `p` are `byte`: a word at a time,
- * the last word overlapping, so short canaries cost a few compares. */
+static uint32_t load32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static uint64_t load64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/*
+ * Whether all `n` (at least 4) bytes at `p` are `byte`.  Canaries are 4 to
+ * 15 bytes long unless a shrink left more: two to three overlapping word
+ * loads, their differences or-ed so that an intact span takes no branch.
+ */
 static int span_is(const uint8_t *p, size_t n, uint8_t byte)
 {
-    uint32_t want = byte * 0x01010101u, word;
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        memcpy(&word, p + i, 4);
-        if (word != want)
-            return 0;
-    }
-    if (i < n) {
-        memcpy(&word, p + n - 4, 4);
-        if (word != want)
-            return 0;
-    }
-    return 1;
+    uint64_t want = byte * 0x0101010101010101u;
+    if (n < 8)
+        return ((load32(p) ^ (uint32_t)want) | (load32(p + n - 4) ^ (uint32_t)want)) == 0;
+    uint64_t diff = load64(p + n - 8) ^ want;
+    for (size_t i = 0; i + 8 < n; i += 8)
+        diff |= load64(p + i) ^ want;
+    return diff == 0;
 }
 
 /* Sets the `n` (at least 4) bytes at `p` to `byte`, as span_is reads them. */
 static void span_set(uint8_t *p, size_t n, uint8_t byte)
 {
-    uint32_t word = byte * 0x01010101u;
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4)
-        memcpy(p + i, &word, 4);
-    if (i < n)
+    uint64_t word = byte * 0x0101010101010101u;
+    if (n < 8) {
+        memcpy(p, &word, 4);
         memcpy(p + n - 4, &word, 4);
+        return;
+    }
+    for (size_t i = 0; i + 8 < n; i += 8)
+        memcpy(p + i, &word, 8);
+    memcpy(p + n - 8, &word, 8);
+}
+
+/*
+ * Whether the `n` bytes at `p` all hold the free fill: compared against a
+ * constant copy, as libc's memcmp does it far quicker than a loop of ours.
+ * The copy is as long as an allocation's check (both windows), so that
+ * check is one call.
+ */
+static int fill_is(const uint8_t *p, size_t n)
+{
+#define UMM_X8(v) v, v, v, v, v, v, v, v
+#define UMM_X32(v) UMM_X8(v), UMM_X8(v), UMM_X8(v), UMM_X8(v)
+    static const uint8_t free_pattern[128] = {UMM_X32(UMM_FREE_FILL_BYTE), UMM_X32(UMM_FREE_FILL_BYTE),
+                                              UMM_X32(UMM_FREE_FILL_BYTE), UMM_X32(UMM_FREE_FILL_BYTE)};
+#undef UMM_X32
+#undef UMM_X8
+    for (; n > sizeof free_pattern; p += sizeof free_pattern, n -= sizeof free_pattern)
+        if (memcmp(p, free_pattern, sizeof free_pattern) != 0)
+            return 0;
+    return memcmp(p, free_pattern, n) == 0;
 }
 
 /* Checks the canaries of used block `b`; reports and returns 0 on damage. */
@@ -245,18 +245,16 @@ static int fill_check(const struct umm_h *restrict h, umm_idx b, unsigned op, si
     size_t links = 2u * h->ctl->index_bytes;
     size_t bytes = ((size_t)blk_units(h, b) << 3) - umm_hdr_bytes(h) - links;
     const uint8_t *start = blk_data(h, b) + links;
-    const uint8_t *bad;
     if (window && bytes > 2 * window) {
-        bad = first_not(start, window, UMM_FREE_FILL_BYTE);
-        if (!bad)
-            bad = first_not(start + bytes - window, window, UMM_FREE_FILL_BYTE);
-    } else
-        bad = first_not(start, bytes, UMM_FREE_FILL_BYTE);
-    if (bad) {
-        fault_report(h, UMM_FAULT_USE_AFTER_FREE, op, b, (uintptr_t)bad, UMM_FREE_FILL_BYTE, *bad);
-        return 0;
-    }
-    return 1;
+        if (fill_is(start, window) && fill_is(start + bytes - window, window))
+            return 1;
+    } else if (fill_is(start, bytes))
+        return 1;
+    /* Damaged: the full read names the first changed byte, wherever the
+     * window saw it. */
+    const uint8_t *bad = first_not(start, bytes, UMM_FREE_FILL_BYTE);
+    fault_report(h, UMM_FAULT_USE_AFTER_FREE, op, b, (uintptr_t)bad, UMM_FREE_FILL_BYTE, *bad);
+    return 0;
 }
 
 /* ---- hooks called by the core ---------------------------------------------------- */
