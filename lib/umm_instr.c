@@ -153,7 +153,7 @@ static uint64_t load64(const uint8_t *p)
  * 15 bytes long unless a shrink left more: two to three overlapping word
  * loads, their differences or-ed so that an intact span takes no branch.
  */
-static int span_is(const uint8_t *p, size_t n, uint8_t byte)
+static inline int span_is(const uint8_t *p, size_t n, uint8_t byte)
 {
     uint64_t want = byte * 0x0101010101010101u;
     if (n < 8)
@@ -198,68 +198,89 @@ static int fill_is(const uint8_t *p, size_t n)
     return memcmp(p, free_pattern, n) == 0;
 }
 
-/* Checks the canaries of used block `b`; reports and returns 0 on damage. */
-static int canaries_check(const struct umm_h *restrict h, umm_idx b, unsigned op)
+/* Bytes of block `b` past its header. */
+static inline size_t block_bytes(const struct umm_h *restrict h, umm_idx b)
+{
+    return ((size_t)blk_units(h, b) << 3) - umm_hdr_bytes(h);
+}
+
+/* Reports what canaries_check found damaged in used block `b` (`capacity`
+ * bytes past its header at `data`) and returns 0. */
+static __attribute__((noinline, cold)) int canaries_fault(const struct umm_h *restrict h, umm_idx b, unsigned op,
+                                                          const uint8_t *data, size_t capacity)
+{
+    unsigned prefix = umm_prefix(h);
+    unsigned pre_at = UMM_PFX_OWNER + (unsigned)sizeof(uintptr_t);
+    uint32_t requested = load32(data + UMM_PFX_REQUESTED);
+    const uint8_t *bad = first_not(data + pre_at, prefix - pre_at, UMM_CANARY_BYTE);
+    if (bad)
+        fault_report(h, UMM_FAULT_UNDERRUN, op, b, (uintptr_t)bad, UMM_CANARY_BYTE, *bad);
+    else if ((size_t)requested + prefix + UMM_SUFFIX_MIN > capacity)
+        /* The size field itself was overwritten: an underrun reached it. */
+        fault_report(h, UMM_FAULT_UNDERRUN, op, b, (uintptr_t)(data + UMM_PFX_REQUESTED),
+                     (uint32_t)(capacity - prefix - UMM_SUFFIX_MIN), requested);
+    else if ((bad = first_not(data + prefix + requested, capacity - prefix - requested, UMM_CANARY_BYTE)) != NULL)
+        fault_report(h, UMM_FAULT_OVERRUN, op, b, (uintptr_t)bad, UMM_CANARY_BYTE, *bad);
+    else
+        return 1; /* read the same bytes as the check: only a write racing the lock gets here */
+    return 0;
+}
+
+/* Checks the canaries of used block `b`; reports and returns 0 on damage.
+ * All intact, the common case, is a few word compares. */
+static inline int canaries_check(const struct umm_h *restrict h, umm_idx b, unsigned op)
 {
     unsigned prefix = umm_prefix(h);
     if (!prefix)
         return 1;
     uint8_t *data = blk_data(h, b);
-    size_t capacity = ((size_t)blk_units(h, b) << 3) - umm_hdr_bytes(h);
+    size_t capacity = block_bytes(h, b);
     unsigned pre_at = UMM_PFX_OWNER + (unsigned)sizeof(uintptr_t);
-    uint32_t requested = pfx_requested(h, b);
-    /* The common case, all intact, in a few word compares. */
+    uint32_t requested = load32(data + UMM_PFX_REQUESTED);
     if (span_is(data + pre_at, prefix - pre_at, UMM_CANARY_BYTE) &&
         (size_t)requested + prefix + UMM_SUFFIX_MIN <= capacity &&
         span_is(data + prefix + requested, capacity - prefix - requested, UMM_CANARY_BYTE))
         return 1;
-    const uint8_t *bad = first_not(data + pre_at, prefix - pre_at, UMM_CANARY_BYTE);
-    if (bad) {
-        fault_report(h, UMM_FAULT_UNDERRUN, op, b, (uintptr_t)bad, UMM_CANARY_BYTE, *bad);
-        return 0;
-    }
-    if ((size_t)requested + prefix + UMM_SUFFIX_MIN > capacity) {
-        /* The size field itself was overwritten: an underrun reached it. */
-        fault_report(h, UMM_FAULT_UNDERRUN, op, b, (uintptr_t)(data + UMM_PFX_REQUESTED),
-                     (uint32_t)(capacity - prefix - UMM_SUFFIX_MIN), requested);
-        return 0;
-    }
-    bad = first_not(data + prefix + requested, capacity - prefix - requested, UMM_CANARY_BYTE);
-    if (bad) {
-        fault_report(h, UMM_FAULT_OVERRUN, op, b, (uintptr_t)bad, UMM_CANARY_BYTE, *bad);
-        return 0;
-    }
-    return 1;
+    return canaries_fault(h, b, op, data, capacity);
 }
 
-/*
- * Checks the fill of free block `b` past its links.  With `window` non-zero
- * only that many bytes at each end are read: what an allocation can afford
- * on every call.  Writes through a stale pointer land mostly in the first
- * fields of the old object; the full checks read every byte.
- */
-static int fill_check(const struct umm_h *restrict h, umm_idx b, unsigned op, size_t window)
+/* Reports the first byte of free block `b`'s fill that fill_check found
+ * changed (wherever its window saw one) and returns 0. */
+static __attribute__((noinline, cold)) int fill_fault(const struct umm_h *restrict h, umm_idx b, unsigned op)
 {
-    if (!has_fill(h))
-        return 1;
     size_t links = 2u * h->ctl->index_bytes;
-    size_t bytes = ((size_t)blk_units(h, b) << 3) - umm_hdr_bytes(h) - links;
     const uint8_t *start = blk_data(h, b) + links;
-    if (window && bytes > 2 * window) {
-        if (fill_is(start, window) && fill_is(start + bytes - window, window))
-            return 1;
-    } else if (fill_is(start, bytes))
-        return 1;
-    /* Damaged: the full read names the first changed byte, wherever the
-     * window saw it. */
-    const uint8_t *bad = first_not(start, bytes, UMM_FREE_FILL_BYTE);
+    const uint8_t *bad = first_not(start, block_bytes(h, b) - links, UMM_FREE_FILL_BYTE);
+    if (!bad)
+        return 1; /* read the same bytes as the check: only a write racing the lock gets here */
     fault_report(h, UMM_FAULT_USE_AFTER_FREE, op, b, (uintptr_t)bad, UMM_FREE_FILL_BYTE, *bad);
     return 0;
 }
 
+/*
+ * Checks the fill of free block `b` (`bytes` past its header at `data`)
+ * beyond its links.  With `window` non-zero only that many bytes at each
+ * end are read: what an allocation can afford on every call.  Writes
+ * through a stale pointer land mostly in the first fields of the old
+ * object; the full checks read every byte.
+ */
+static inline int fill_check(const struct umm_h *restrict h, umm_idx b, const uint8_t *data, size_t bytes,
+                             unsigned op, size_t window)
+{
+    if (!has_fill(h))
+        return 1;
+    size_t links = 2u * h->ctl->index_bytes;
+    const uint8_t *start = data + links;
+    bytes -= links;
+    if (window && bytes > 2 * window ? fill_is(start, window) && fill_is(start + bytes - window, window)
+                                     : fill_is(start, bytes))
+        return 1;
+    return fill_fault(h, b, op);
+}
+
 /* ---- hooks called by the core ---------------------------------------------------- */
 
-void instr_init(const struct umm_h *restrict h)
+void instr_on_init(const struct umm_h *restrict h)
 {
     struct umm_record *r = rec(h);
     r->seq_next = 1;
@@ -268,7 +289,7 @@ void instr_init(const struct umm_h *restrict h)
 
 
 
-void instr_fill_free(const struct umm_h *restrict h, umm_idx b)
+void instr_on_fill_free(const struct umm_h *restrict h, umm_idx b)
 {
     if (!has_fill(h))
         return;
@@ -283,7 +304,7 @@ void instr_fill_free(const struct umm_h *restrict h, umm_idx b)
  * merged block kept its fill, so freeing costs what was freed, not the
  * size of the free block it joins.
  */
-void instr_fill_span(const struct umm_h *restrict h, umm_idx head, umm_idx from, umm_idx to)
+void instr_on_fill_span(const struct umm_h *restrict h, umm_idx head, umm_idx from, umm_idx to)
 {
     if (!has_fill(h))
         return;
@@ -296,14 +317,10 @@ void instr_fill_span(const struct umm_h *restrict h, umm_idx head, umm_idx from,
         memset(lo, UMM_FREE_FILL_BYTE, (size_t)(hi - lo));
 }
 
-void instr_oom(const struct umm_h *restrict h) { rec(h)->oom_count++; }
-
-/* Writes requested size and canaries for `size` user bytes of `b`. */
-static void prefix_write_size(const struct umm_h *restrict h, umm_idx b, size_t size)
+/* Writes the requested size and the post-canary for `size` user bytes of
+ * the used block whose `capacity` bytes past the header start at `data`. */
+static void prefix_write_size(uint8_t *data, size_t capacity, unsigned prefix, size_t size)
 {
-    uint8_t *data = blk_data(h, b);
-    unsigned prefix = umm_prefix(h);
-    size_t capacity = ((size_t)blk_units(h, b) << 3) - umm_hdr_bytes(h);
     uint32_t requested = (uint32_t)size;
     memcpy(data + UMM_PFX_REQUESTED, &requested, 4);
     span_set(data + prefix + size, capacity - prefix - size, UMM_CANARY_BYTE);
@@ -311,23 +328,24 @@ static void prefix_write_size(const struct umm_h *restrict h, umm_idx b, size_t 
 
 /* Used block `b` has grown at its end without a resize (a memalign's
  * lead-in gap joined it): its post-canary reaches the new end. */
-void instr_grew_in_place(const struct umm_h *restrict h, umm_idx b)
+void instr_on_grew_in_place(const struct umm_h *restrict h, umm_idx b)
 {
     if (umm_prefix(h))
-        prefix_write_size(h, b, pfx_requested(h, b));
+        prefix_write_size(blk_data(h, b), block_bytes(h, b), umm_prefix(h), pfx_requested(h, b));
 }
 
-void instr_allocated(const struct umm_h *restrict h, umm_idx b, size_t size, uintptr_t owner, uint8_t fill)
+void instr_on_allocated(const struct umm_h *restrict h, umm_idx b, size_t size, uintptr_t owner, uint8_t fill)
 {
     struct umm_record *r = rec(h);
+    uint8_t *data = blk_data(h, b);
+    size_t capacity = block_bytes(h, b);
     /* The block came off a free list: its fill must be as free() left it. */
-    fill_check(h, b, UMM_OP_MALLOC, UMM_FILL_CHECK_WINDOW);
+    fill_check(h, b, data, capacity, UMM_OP_MALLOC, UMM_FILL_CHECK_WINDOW);
     r->alloc_count++;
     r->used_blocks++;
     unsigned prefix = umm_prefix(h);
     if (!prefix)
         return;
-    uint8_t *data = blk_data(h, b);
     uint32_t seq = 0;
 #if defined(UMM_OWNERS)
     seq = r->seq_next++;
@@ -340,12 +358,12 @@ void instr_allocated(const struct umm_h *restrict h, umm_idx b, size_t size, uin
     span_set(data + pre_at, prefix - pre_at, UMM_CANARY_BYTE);
     if (has_fill(h))
         memset(data + prefix, fill, size);
-    prefix_write_size(h, b, size);
+    prefix_write_size(data, capacity, prefix, size);
     r->requested_bytes += (uint32_t)size;
 }
 
 /* Finds what `ptr` is, for a free or realloc that the core refused. */
-void instr_bad_pointer(const struct umm_h *restrict h, const void *ptr, unsigned op)
+void instr_on_bad_pointer(const struct umm_h *restrict h, const void *ptr, unsigned op)
 {
     const uint8_t *p = ptr;
     const uint8_t *first = h->blocks;
@@ -385,7 +403,7 @@ void instr_bad_pointer(const struct umm_h *restrict h, const void *ptr, unsigned
     fault_report(h, UMM_FAULT_INTERIOR_FREE, op, 0, (uintptr_t)ptr, 0, 0);
 }
 
-int instr_release(const struct umm_h *restrict h, umm_idx b, unsigned op)
+int instr_on_release(const struct umm_h *restrict h, umm_idx b, unsigned op)
 {
     struct umm_record *r = rec(h);
     /* A damaged canary is reported, but the header is sound, so the block
@@ -398,13 +416,13 @@ int instr_release(const struct umm_h *restrict h, umm_idx b, unsigned op)
     return 1;
 }
 
-int instr_resize_begin(const struct umm_h *restrict h, umm_idx b)
+int instr_on_resize_begin(const struct umm_h *restrict h, umm_idx b)
 {
     canaries_check(h, b, UMM_OP_REALLOC);
     return 1;
 }
 
-size_t instr_kept_bytes(const struct umm_h *restrict h, umm_idx b, umm_idx units, size_t size)
+size_t instr_on_kept_bytes(const struct umm_h *restrict h, umm_idx b, umm_idx units, size_t size)
 {
     size_t capacity = umm_units_capacity(h, units);
     size_t have = umm_prefix(h) ? pfx_requested(h, b) : capacity;
@@ -413,30 +431,30 @@ size_t instr_kept_bytes(const struct umm_h *restrict h, umm_idx b, umm_idx units
     return size < have ? size : have;
 }
 
-void instr_resized(const struct umm_h *restrict h, umm_idx b, size_t size)
+void instr_on_resized(const struct umm_h *restrict h, umm_idx b, size_t size)
 {
     struct umm_record *r = rec(h);
     r->realloc_count++;
-    if (!umm_prefix(h))
+    unsigned prefix = umm_prefix(h);
+    if (!prefix)
         return;
-    uint32_t old = pfx_requested(h, b);
-    uint8_t *user = blk_data(h, b) + umm_prefix(h);
+    uint8_t *data = blk_data(h, b);
+    uint32_t old = load32(data + UMM_PFX_REQUESTED);
     if (size > old && has_fill(h))
-        memset(user + old, UMM_NEW_FILL_BYTE, size - old);
-    prefix_write_size(h, b, size);
+        memset(data + prefix + old, UMM_NEW_FILL_BYTE, size - old);
+    prefix_write_size(data, block_bytes(h, b), prefix, size);
     r->requested_bytes += (uint32_t)size - old;
 }
 
-size_t instr_usable_bytes(const struct umm_h *restrict h, umm_idx b)
+size_t instr_on_usable_bytes(const struct umm_h *restrict h, umm_idx b)
 {
     /* Using more than was asked would overwrite the canary. */
     return umm_prefix(h) ? pfx_requested(h, b) : umm_capacity(h, b);
 }
 
 static int heap_check_core(const struct umm_h *restrict h, unsigned op, int poison_only);
-void instr_check_after_op(const struct umm_h *restrict h, unsigned op);
 
-void instr_check_after_op(const struct umm_h *restrict h, unsigned op)
+void instr_on_check_after_op(const struct umm_h *restrict h, unsigned op)
 {
     heap_check_core(h, op, 0);
 }
@@ -475,7 +493,7 @@ static int block_check(const struct umm_h *restrict h, umm_idx b, umm_idx prev, 
         fault_report(h, UMM_FAULT_FREELIST, op, b, (uintptr_t)blk_data(h, b), pf, nf);
         return 0;
     }
-    return fill_check(h, b, op, 0);
+    return fill_check(h, b, blk_data(h, b), block_bytes(h, b), op, 0);
 }
 
 /* Bins, bitmap and counters against a completed walk's totals. */
@@ -549,7 +567,7 @@ static int heap_check_core(const struct umm_h *restrict h, unsigned op, int pois
                 fault_report(h, UMM_FAULT_HEADER, op, b, (uintptr_t)(h->blocks + ((size_t)b << 3)), 0, blk_next(h, b));
                 return 0;
             }
-            if (!(blk_is_free(h, b) ? fill_check(h, b, op, 0) : canaries_check(h, b, op)))
+            if (!(blk_is_free(h, b) ? fill_check(h, b, blk_data(h, b), block_bytes(h, b), op, 0) : canaries_check(h, b, op)))
                 return 0;
         } else if (!block_check(h, b, prev, op))
             return 0;

@@ -25,27 +25,104 @@ static inline size_t umm_capacity(const struct umm_h *restrict h, umm_idx b)
 #if UMM_HAS_RECORD
 
 unsigned umm_instr_flags(void);
-void instr_init(const struct umm_h *restrict h);
-void instr_fill_free(const struct umm_h *restrict h, umm_idx b);
-void instr_fill_span(const struct umm_h *restrict h, umm_idx head, umm_idx from, umm_idx to);
-void instr_oom(const struct umm_h *restrict h);
-void instr_allocated(const struct umm_h *restrict h, umm_idx b, size_t size, uintptr_t owner, uint8_t fill);
-void instr_grew_in_place(const struct umm_h *restrict h, umm_idx b);
-void instr_bad_pointer(const struct umm_h *restrict h, const void *ptr, unsigned op);
-int instr_release(const struct umm_h *restrict h, umm_idx b, unsigned op);
-int instr_resize_begin(const struct umm_h *restrict h, umm_idx b);
+
+/*
+ * The hooks proper, in umm_instr.c.  The core calls them through the
+ * inline functions of the same names without `on_`, which hand each a copy
+ * of the core's context: were the core's own `h` passed, it would escape,
+ * and the compiler would then keep it in memory and test its width again
+ * after every hook, undoing the per-width copies of UMM_BY_WIDTH (measured:
+ * a tenth of the instrumented build's instructions).  -Os builds have one
+ * copy of the operations, which tests the width anyway, and pass `h`.
+ */
+#if defined(__OPTIMIZE_SIZE__)
+#define UMM_HOOK_CONTEXT(name, h) const struct umm_h *restrict name = (h)
+#else
+#define UMM_HOOK_CONTEXT(name, h) const struct umm_h name##_copy = *(h), *restrict name = &name##_copy
+#endif
+void instr_on_init(const struct umm_h *restrict h);
+void instr_on_fill_free(const struct umm_h *restrict h, umm_idx b);
+void instr_on_fill_span(const struct umm_h *restrict h, umm_idx head, umm_idx from, umm_idx to);
+void instr_on_allocated(const struct umm_h *restrict h, umm_idx b, size_t size, uintptr_t owner, uint8_t fill);
+void instr_on_grew_in_place(const struct umm_h *restrict h, umm_idx b);
+void instr_on_bad_pointer(const struct umm_h *restrict h, const void *ptr, unsigned op);
+int instr_on_release(const struct umm_h *restrict h, umm_idx b, unsigned op);
+int instr_on_resize_begin(const struct umm_h *restrict h, umm_idx b);
 /* Of used block `b`, whose size the callers know (`units`), the user
  * bytes a move to a block of `size` must carry. */
-size_t instr_kept_bytes(const struct umm_h *restrict h, umm_idx b, umm_idx units, size_t size);
-void instr_resized(const struct umm_h *restrict h, umm_idx b, size_t size);
-size_t instr_usable_bytes(const struct umm_h *restrict h, umm_idx b);
-void instr_check_after_op(const struct umm_h *restrict h, unsigned op);
+size_t instr_on_kept_bytes(const struct umm_h *restrict h, umm_idx b, umm_idx units, size_t size);
+void instr_on_resized(const struct umm_h *restrict h, umm_idx b, size_t size);
+size_t instr_on_usable_bytes(const struct umm_h *restrict h, umm_idx b);
+void instr_on_check_after_op(const struct umm_h *restrict h, unsigned op);
+
+static inline void instr_init(const struct umm_h *restrict h)
+{
+    UMM_HOOK_CONTEXT(copy, h);
+    instr_on_init(copy);
+}
+static inline void instr_fill_free(const struct umm_h *restrict h, umm_idx b)
+{
+    UMM_HOOK_CONTEXT(copy, h);
+    instr_on_fill_free(copy, b);
+}
+static inline void instr_fill_span(const struct umm_h *restrict h, umm_idx head, umm_idx from, umm_idx to)
+{
+    UMM_HOOK_CONTEXT(copy, h);
+    instr_on_fill_span(copy, head, from, to);
+}
+static inline void instr_allocated(const struct umm_h *restrict h, umm_idx b, size_t size, uintptr_t owner, uint8_t fill)
+{
+    UMM_HOOK_CONTEXT(copy, h);
+    instr_on_allocated(copy, b, size, owner, fill);
+}
+static inline void instr_grew_in_place(const struct umm_h *restrict h, umm_idx b)
+{
+    UMM_HOOK_CONTEXT(copy, h);
+    instr_on_grew_in_place(copy, b);
+}
+static inline void instr_bad_pointer(const struct umm_h *restrict h, const void *ptr, unsigned op)
+{
+    UMM_HOOK_CONTEXT(copy, h);
+    instr_on_bad_pointer(copy, ptr, op);
+}
+static inline int instr_release(const struct umm_h *restrict h, umm_idx b, unsigned op)
+{
+    UMM_HOOK_CONTEXT(copy, h);
+    return instr_on_release(copy, b, op);
+}
+static inline int instr_resize_begin(const struct umm_h *restrict h, umm_idx b)
+{
+    UMM_HOOK_CONTEXT(copy, h);
+    return instr_on_resize_begin(copy, b);
+}
+static inline size_t instr_kept_bytes(const struct umm_h *restrict h, umm_idx b, umm_idx units, size_t size)
+{
+    UMM_HOOK_CONTEXT(copy, h);
+    return instr_on_kept_bytes(copy, b, units, size);
+}
+static inline void instr_resized(const struct umm_h *restrict h, umm_idx b, size_t size)
+{
+    UMM_HOOK_CONTEXT(copy, h);
+    instr_on_resized(copy, b, size);
+}
+static inline size_t instr_usable_bytes(const struct umm_h *restrict h, umm_idx b)
+{
+    UMM_HOOK_CONTEXT(copy, h);
+    return instr_on_usable_bytes(copy, b);
+}
+static inline void instr_check_after_op(const struct umm_h *restrict h, unsigned op)
+{
+    UMM_HOOK_CONTEXT(copy, h);
+    instr_on_check_after_op(copy, op);
+}
 
 /* The record of FORMAT.md section 6. */
 static inline struct umm_record *rec(const struct umm_h *restrict h)
 {
     return (struct umm_record *)(void *)((uint8_t *)h->ctl + h->ctl->instr_off);
 }
+
+static inline void instr_oom(const struct umm_h *restrict h) { rec(h)->oom_count++; }
 
 /* Counters kept inline on every free-list change. */
 static inline void instr_free_added(const struct umm_h *restrict h, umm_idx units)
