@@ -150,7 +150,7 @@ static uint64_t load64(const uint8_t *p)
 
 /*
  * Whether all `n` (at least 4) bytes at `p` are `byte`.  Canaries are 4 to
- * 15 bytes long unless a shrink left more: two to three overlapping word
+ * 11 bytes long unless a shrink in place left more: two overlapping word
  * loads, their differences or-ed so that an intact span takes no branch.
  */
 static inline int span_is(const uint8_t *p, size_t n, uint8_t byte)
@@ -244,8 +244,8 @@ static inline int canaries_check(const struct umm_h *restrict h, umm_idx b, unsi
     return canaries_fault(h, b, op, data, capacity);
 }
 
-/* Reports the first byte of free block `b`'s fill that fill_check found
- * changed (wherever its window saw one) and returns 0. */
+/* Reports the first changed byte of free block `b`'s fill, reading all of
+ * it (fill_check may have read only its ends), and returns 0. */
 static __attribute__((noinline, cold)) int fill_fault(const struct umm_h *restrict h, umm_idx b, unsigned op)
 {
     size_t links = 2u * h->ctl->index_bytes;
