@@ -431,6 +431,11 @@ size_t instr_on_kept_bytes(const struct umm_h *restrict h, umm_idx b, umm_idx un
     return size < have ? size : have;
 }
 
+void instr_on_taking(const struct umm_h *restrict h, umm_idx b)
+{
+    fill_check(h, b, blk_data(h, b), block_bytes(h, b), UMM_OP_REALLOC, UMM_FILL_CHECK_WINDOW);
+}
+
 void instr_on_resized(const struct umm_h *restrict h, umm_idx b, size_t size)
 {
     struct umm_record *r = rec(h);

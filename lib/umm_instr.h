@@ -52,6 +52,9 @@ int instr_on_resize_begin(const struct umm_h *restrict h, umm_idx b);
  * bytes a move to a block of `size` must carry. */
 size_t instr_on_kept_bytes(const struct umm_h *restrict h, umm_idx b, umm_idx units, size_t size);
 void instr_on_resized(const struct umm_h *restrict h, umm_idx b, size_t size);
+/* Free block `b` (or the block just carved from one) is about to hold a
+ * realloc's bytes: its fill must be as free() left it. */
+void instr_on_taking(const struct umm_h *restrict h, umm_idx b);
 size_t instr_on_usable_bytes(const struct umm_h *restrict h, umm_idx b);
 void instr_on_check_after_op(const struct umm_h *restrict h, unsigned op);
 
@@ -104,6 +107,11 @@ static inline void instr_resized(const struct umm_h *restrict h, umm_idx b, size
 {
     UMM_HOOK_CONTEXT(copy, h);
     instr_on_resized(copy, b, size);
+}
+static inline void instr_taking(const struct umm_h *restrict h, umm_idx b)
+{
+    UMM_HOOK_CONTEXT(copy, h);
+    instr_on_taking(copy, b);
 }
 static inline size_t instr_usable_bytes(const struct umm_h *restrict h, umm_idx b)
 {
@@ -196,6 +204,7 @@ static inline size_t instr_kept_bytes(const struct umm_h *restrict h, umm_idx b,
     return size < have ? size : have;
 }
 static inline void instr_resized(const struct umm_h *restrict h, umm_idx b, size_t size) { (void)h; (void)b; (void)size; }
+static inline void instr_taking(const struct umm_h *restrict h, umm_idx b) { (void)h; (void)b; }
 static inline size_t instr_usable_bytes(const struct umm_h *restrict h, umm_idx b) { return umm_capacity(h, b); }
 static inline void instr_after_op(const struct umm_h *restrict h, unsigned op) { (void)h; (void)op; }
 

@@ -1063,18 +1063,22 @@ static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size,
         top = end;
     else if (shrink || units > top - b) {
         if (slide) {
-            absorb(h, prev);
             to = prev;
+            instr_taking(h, to);
+            absorb(h, to);
         } else if (!(to = alloc_block(h, units, 8u))) {
             instr_oom(h);
             return NULL;
-        }
+        } else
+            instr_taking(h, to);
         memmove(blk_data(h, to), blk_data(h, b), umm_prefix(h) + instr_kept_bytes(h, b, end - b, size));
     }
     /* A new block is neither: a free predecessor was too small. */
     if (to == b || to == prev) {
-        if (top != end)
+        if (top != end) {
+            instr_taking(h, end);
             absorb(h, end);
+        }
         block_split(h, to, units, top, 1);
         instr_resized(h, to, size);
     } else {
@@ -1128,6 +1132,7 @@ UMM_HOT void *realloc_core(const struct umm_h *restrict h, void *ptr, size_t siz
     }
     next_units = blk_is_free(h, next) ? blk_units(h, next) : 0;
     if (have + next_units >= units) {
+        instr_taking(h, next);
         freelist_remove(h, next, next_units);
         blk_set(h, b, BLK_NEXT, next + next_units);
         blk_set(h, next + next_units, BLK_PREV, b);
@@ -1148,6 +1153,7 @@ UMM_HOT void *realloc_core(const struct umm_h *restrict h, void *ptr, size_t siz
             instr_oom(h);
             return NULL;
         }
+        instr_taking(h, fresh);
         memcpy(blk_data(h, fresh), blk_data(h, b), umm_prefix(h) + keep);
         instr_resized(h, fresh, size);
         block_free_core(h, b);
@@ -1156,9 +1162,12 @@ UMM_HOT void *realloc_core(const struct umm_h *restrict h, void *ptr, size_t siz
 slide:;
     size_t keep = instr_kept_bytes(h, b, have, size);
     umm_idx end = next + next_units;
+    instr_taking(h, prev);
     freelist_remove(h, prev, b - prev);
-    if (next_units)
+    if (next_units) {
+        instr_taking(h, next);
         freelist_remove(h, next, next_units);
+    }
     memmove(blk_data(h, prev), blk_data(h, b), umm_prefix(h) + keep);
     blk_set(h, prev, BLK_NEXT, end);
     blk_set(h, end, BLK_PREV, prev);

@@ -162,6 +162,43 @@ static void test_write_after_free(void)
     }
 }
 
+/* Realloc checks the fill of free space it takes over: a successor it
+ * grows into, a predecessor it slides into. */
+static void test_write_after_free_taken_by_realloc(void)
+{
+    for (int k = 0; k < 2; k++) {
+        fresh(heap_sizes[k]);
+        void *w1 = umm_multi_malloc(&heap, 16);
+        uint8_t *p = umm_multi_malloc(&heap, 16);
+        uint8_t *q = umm_multi_malloc(&heap, 64);
+        void *w2 = umm_multi_malloc(&heap, 16);
+        REQUIRE(w1 && p && q && w2, "allocations");
+        umm_multi_free(&heap, q);
+        q[40] = 7;
+        uint8_t *grown = umm_multi_realloc(&heap, p, 64);
+        EXPECT(grown == p, "p grows in place into q's block");
+        expect_fault(UMM_FAULT_USE_AFTER_FREE, block_of(q), __LINE__);
+        EXPECT(hook_calls == 1, "the grow reported it once");
+        expect_intact(__LINE__);
+
+        fresh(heap_sizes[k]);
+        w1 = umm_multi_malloc(&heap, 16);
+        uint8_t *a = umm_multi_malloc(&heap, 64);
+        p = umm_multi_malloc(&heap, 16);
+        w2 = umm_multi_malloc(&heap, 16);
+        REQUIRE(w1 && a && p && w2, "allocations");
+        memset(p, 0x5A, 16);
+        umm_multi_free(&heap, a);
+        a[40] = 7;
+        uint32_t a_block = block_of(a);
+        uint8_t *slid = umm_multi_realloc(&heap, p, 64);
+        EXPECT(slid == a, "p slides down into a's block");
+        EXPECT(hook_saw(UMM_FAULT_USE_AFTER_FREE, a_block), "the slide reported the write into a's block");
+        EXPECT(slid && slid[0] == 0x5A && slid[15] == 0x5A, "p's bytes came along");
+        expect_intact(__LINE__);
+    }
+}
+
 /* Past UMM_FILL_CHECK_WINDOW from both ends, allocation does not read the
  * fill (FORMAT.md, "What the instrumentation costs"); the checks do. */
 static void test_write_after_free_large_block(void)
@@ -333,6 +370,7 @@ int main(int argc, char **argv)
         {"overrun smashing the next header", test_overrun_smashes_next_header},
         {"write after free", test_write_after_free},
         {"write after free in a large block", test_write_after_free_large_block},
+        {"write after free into space realloc takes", test_write_after_free_taken_by_realloc},
         {"double free", test_double_free},
         {"interior free", test_interior_free},
         {"foreign and wrong-heap free", test_foreign_and_wrong_heap_free},
