@@ -44,17 +44,28 @@ static int has_fill(const struct umm_h *restrict h) { return (h->ctl->flags & UM
 
 /* ---- prefix access (FORMAT.md section 5) ---------------------------------- */
 
-static uint32_t pfx_requested(const struct umm_h *restrict h, umm_idx b)
+/* Heap bytes at any alignment, read as a word. */
+static uint32_t load32(const uint8_t *p)
 {
     uint32_t v;
-    memcpy(&v, blk_data(h, b) + UMM_PFX_REQUESTED, 4);
+    memcpy(&v, p, 4);
     return v;
+}
+
+static uint64_t load64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static uint32_t pfx_requested(const struct umm_h *restrict h, umm_idx b)
+{
+    return load32(blk_data(h, b) + UMM_PFX_REQUESTED);
 }
 static uint32_t pfx_seq(const struct umm_h *restrict h, umm_idx b)
 {
-    uint32_t v;
-    memcpy(&v, blk_data(h, b) + UMM_PFX_SEQ, 4);
-    return v;
+    return load32(blk_data(h, b) + UMM_PFX_SEQ);
 }
 static uintptr_t pfx_owner(const struct umm_h *restrict h, umm_idx b)
 {
@@ -132,20 +143,6 @@ static const uint8_t *first_not(const uint8_t *p, size_t n, uint8_t want)
         if (p[i] != want)
             return p + i;
     return NULL;
-}
-
-static uint32_t load32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-static uint64_t load64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
 }
 
 /*
@@ -276,6 +273,12 @@ static inline int fill_check(const struct umm_h *restrict h, umm_idx b, const ui
                                      : fill_is(start, bytes))
         return 1;
     return fill_fault(h, b, op);
+}
+
+/* fill_check of free block `b`, measured here. */
+static int block_fill_check(const struct umm_h *restrict h, umm_idx b, unsigned op, size_t window)
+{
+    return fill_check(h, b, blk_data(h, b), block_bytes(h, b), op, window);
 }
 
 /* ---- hooks called by the core ---------------------------------------------------- */
@@ -433,7 +436,7 @@ size_t instr_on_kept_bytes(const struct umm_h *restrict h, umm_idx b, umm_idx un
 
 void instr_on_taking(const struct umm_h *restrict h, umm_idx b)
 {
-    fill_check(h, b, blk_data(h, b), block_bytes(h, b), UMM_OP_REALLOC, UMM_FILL_CHECK_WINDOW);
+    block_fill_check(h, b, UMM_OP_REALLOC, UMM_FILL_CHECK_WINDOW);
 }
 
 void instr_on_resized(const struct umm_h *restrict h, umm_idx b, size_t size)
@@ -498,7 +501,7 @@ static int block_check(const struct umm_h *restrict h, umm_idx b, umm_idx prev, 
         fault_report(h, UMM_FAULT_FREELIST, op, b, (uintptr_t)blk_data(h, b), pf, nf);
         return 0;
     }
-    return fill_check(h, b, blk_data(h, b), block_bytes(h, b), op, 0);
+    return block_fill_check(h, b, op, 0);
 }
 
 /* Bins, bitmap and counters against a completed walk's totals. */
@@ -572,7 +575,7 @@ static int heap_check_core(const struct umm_h *restrict h, unsigned op, int pois
                 fault_report(h, UMM_FAULT_HEADER, op, b, (uintptr_t)(h->blocks + ((size_t)b << 3)), 0, blk_next(h, b));
                 return 0;
             }
-            if (!(blk_is_free(h, b) ? fill_check(h, b, blk_data(h, b), block_bytes(h, b), op, 0) : canaries_check(h, b, op)))
+            if (!(blk_is_free(h, b) ? block_fill_check(h, b, op, 0) : canaries_check(h, b, op)))
                 return 0;
         } else if (!block_check(h, b, prev, op))
             return 0;

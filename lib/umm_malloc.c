@@ -1063,14 +1063,13 @@ static void *resize_core(const struct umm_h *restrict h, void *ptr, size_t size,
         top = end;
     else if (shrink || units > top - b) {
         if (slide) {
+            absorb(h, prev);
             to = prev;
-            instr_taking(h, to);
-            absorb(h, to);
         } else if (!(to = alloc_block(h, units, 8u))) {
             instr_oom(h);
             return NULL;
-        } else
-            instr_taking(h, to);
+        }
+        instr_taking(h, to);
         memmove(blk_data(h, to), blk_data(h, b), umm_prefix(h) + instr_kept_bytes(h, b, end - b, size));
     }
     /* A new block is neither: a free predecessor was too small. */
