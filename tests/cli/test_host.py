@@ -263,6 +263,21 @@ def test_every_source_gives_the_same_answer(mkdump, workdir):
         assert r.out == want.out, name
 
 
+def test_raw_image_starting_with_a_colon_is_raw(mkdump, workdir):
+    """A raw image whose first byte is ':' (0x3A) is read as raw, not as
+    Intel HEX: the same bytes as an ELF core give the same answer."""
+    d = mkdump("healthy")
+    base = elf_lowest_writable(d.elf)
+    data = b":" + d.path.read_bytes()[1:]
+    raw, core = workdir / "colon.bin", workdir / "colon.core"
+    raw.write_bytes(data)
+    write_core64([(base, data)], core)
+    want = heapview("--json", core, d.elf)
+    r = heapview("--json", f"{raw}@{base:#x}", d.elf)
+    assert r.rc == want.rc == 0, r.err
+    assert r.out == want.out
+
+
 def test_heap_by_address_without_symbols(mkdump, workdir):
     d = mkdump("healthy")
     base = elf_lowest_writable(d.elf)
